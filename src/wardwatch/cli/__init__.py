@@ -22,6 +22,11 @@ app = typer.Typer(
 _registered = False
 
 
+@app.callback()
+def _root() -> None:
+    """Hospital quality and safety surveillance for the NHS (England)."""
+
+
 def _register_all() -> None:
     global _registered
     if _registered:
