@@ -1,19 +1,18 @@
 """Errors that mean the user gave us something we cannot use.
 
-They are Click exceptions, so the CLI (and Click's test runner) prints them as one line,
-``Error: <message>``, with no traceback, and exits with ``exit_code`` (2).
+The CLI's root command group catches ``WardwatchError`` and prints it as ONE plain line,
+``Error: <message>``, on stderr, with no traceback and no box, and exits with ``exit_code`` (2).
+Python callers get an ordinary exception.
 """
 
 from __future__ import annotations
 
-import click
 
-
-class WardwatchError(click.ClickException):
+class WardwatchError(Exception):
     """A user-facing error: the message says what was wrong, where, and what to do."""
 
     exit_code = 2
 
 
-class InputError(WardwatchError):
+class InputError(WardwatchError, ValueError):
     """Bad input file or option (missing column, unreadable file, invalid value)."""

@@ -10,8 +10,25 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import typer
+from typer.core import TyperGroup
+
+from wardwatch.errors import WardwatchError
+
+
+class _WardwatchGroup(TyperGroup):
+    """Root group: turns user errors raised by any (sub)command into one line and exit code 2."""
+
+    def invoke(self, ctx):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except WardwatchError as err:
+            message = " ".join(str(err).split())  # one line, whatever the message held
+            typer.echo(f"Error: {message}", err=True)
+            raise typer.Exit(err.exit_code) from None
+
 
 app = typer.Typer(
+    cls=_WardwatchGroup,
     name="wardwatch",
     help="Hospital quality and safety surveillance for the NHS (England).",
     no_args_is_help=True,
