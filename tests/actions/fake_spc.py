@@ -1,0 +1,53 @@
+"""A tiny, independent XmR for testing the effect rule by dependency injection.
+
+Centre = mean, limits = centre ± 2.66 × mean moving range per rebase segment (methods 2.1);
+rules: outside the limits, and a shift of 7 points on one side of the centre (methods 2.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class FakeResult:
+    points: pd.DataFrame
+    summary: pd.DataFrame
+
+    def plot(self, annotations=None, title=None):
+        return f"<svg><title>{title}</title>{len(annotations or [])} annotation(s)</svg>"
+
+
+def fake_spc(data, x, y, chart="xmr", improvement="increase", rebase=None, **_):
+    frame = data.sort_values(x).reset_index(drop=True)
+    xs = pd.to_datetime(frame[x])
+    segment = np.zeros(len(frame), dtype=int)
+    for r in rebase or []:
+        segment += (xs >= pd.Timestamp(r)).to_numpy().astype(int)
+    values = frame[y].to_numpy(float)
+    centre = np.empty_like(values)
+    mr_bar = np.empty_like(values)
+    for s in np.unique(segment):
+        idx = segment == s
+        v = values[idx]
+        centre[idx] = v.mean()
+        mr_bar[idx] = np.abs(np.diff(v)).mean() if len(v) > 1 else np.nan
+    upl, lpl = centre + 2.66 * mr_bar, centre - 2.66 * mr_bar
+    side = np.sign(values - centre)
+    flag = np.where(values > upl, 1, np.where(values < lpl, -1, 0))
+    for s in np.unique(segment):
+        where = np.flatnonzero(segment == s)
+        for i in range(len(where) - 6):
+            window = where[i:i + 7]
+            if abs(side[window].sum()) == 7:
+                flag[window] = np.where(flag[window] == 0, side[window[0]], flag[window])
+    sign = 1 if improvement == "increase" else -1
+    point_type = np.where(flag * sign > 0, "special_cause_improvement",
+                          np.where(flag * sign < 0, "special_cause_concern", "common_cause"))
+    points = pd.DataFrame({"x": frame[x], "y": values, "centre": centre, "lpl": lpl, "upl": upl,
+                           "segment": segment, "point_type": point_type})
+    summary = points.groupby("segment").agg(centre=("centre", "last"), upl=("upl", "last")).reset_index()
+    return FakeResult(points, summary)
