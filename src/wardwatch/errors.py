@@ -13,6 +13,10 @@ class WardwatchError(Exception):
 
     exit_code = 2
 
+    @property
+    def message(self) -> str:
+        return str(self)
+
 
 class InputError(WardwatchError, ValueError):
     """Bad input file or option (missing column, unreadable file, invalid value)."""

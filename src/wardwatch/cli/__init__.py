@@ -2,13 +2,14 @@
 
 Each module in this package that defines ``register(app: typer.Typer)`` adds its commands;
 modules are found automatically, so a feature adds its CLI without editing this file.
-User mistakes raise ``wardwatch.errors.WardwatchError`` (a Click exception): one line, exit 2.
+User mistakes raise ``wardwatch.errors.WardwatchError``: the root group prints one line, exit 2.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+
 import typer
 from typer.core import TyperGroup
 

@@ -20,22 +20,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(actions_app, name="actions")
 
 
-def _user_errors(fn):
-    """Print a user mistake (WardwatchError) as one line and exit 2, without a traceback."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from wardwatch.errors import WardwatchError
-
-        try:
-            return fn(*args, **kwargs)
-        except WardwatchError as exc:
-            typer.echo(f"Error: {exc.message}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
 
 def _today(value: str | None) -> date:
     from wardwatch.actions.model import parse_date
@@ -44,7 +28,6 @@ def _today(value: str | None) -> date:
 
 
 @actions_app.command("list")
-@_user_errors
 def list_actions(
     plan: Annotated[Path, PLAN],
     today: Annotated[
@@ -95,7 +78,6 @@ def list_actions(
 
 
 @actions_app.command("add")
-@_user_errors
 def add_action(
     plan: Annotated[Path, PLAN],
     finding: Annotated[str, typer.Option("--finding", help="Finding id the action answers.")],
@@ -128,7 +110,6 @@ def add_action(
 
 
 @actions_app.command("update")
-@_user_errors
 def update_action(
     action_id: Annotated[str, typer.Argument(help="Action id.")],
     plan: Annotated[Path, PLAN],
@@ -150,7 +131,6 @@ def update_action(
 
 
 @actions_app.command("evaluate")
-@_user_errors
 def evaluate(
     plan: Annotated[Path, PLAN],
     db: Annotated[Path, typer.Option("--db", help="DuckDB warehouse with the measures table.")],
@@ -190,7 +170,6 @@ def evaluate(
 
 
 @actions_app.command("demo")
-@_user_errors
 def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Where to write the demo plan (YAML, or a folder for CSV).")

@@ -17,25 +17,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ratings_app, name="ratings")
 
 
-def _user_errors(fn):
-    """Print a user mistake (WardwatchError) as one line and exit 2, without a traceback."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from wardwatch.errors import WardwatchError
-
-        try:
-            return fn(*args, **kwargs)
-        except WardwatchError as exc:
-            typer.echo(f"Error: {exc.message}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper
-
 
 @ratings_app.command("check")
-@_user_errors
 def check(
     file: Annotated[
         Path | None,
@@ -74,7 +57,6 @@ def _short(rating: str) -> str:
 
 
 @ratings_app.command("aggregate")
-@_user_errors
 def aggregate(
     input_csv: Annotated[
         Path,
@@ -133,7 +115,6 @@ def aggregate(
 
 
 @ratings_app.command("override")
-@_user_errors
 def override(
     store: Annotated[
         Path, typer.Option("--store", help="Audit trail: a .jsonl file or the DuckDB warehouse (.duckdb).")
@@ -172,7 +153,6 @@ def override(
 
 
 @ratings_app.command("rules")
-@_user_errors
 def rules(
     ruleset: Annotated[str, typer.Option("--ruleset", help="Rule set id or YAML path.")] = "nhs_trust_2014",
 ) -> None:
@@ -205,7 +185,6 @@ def rules(
 
 
 @ratings_app.command("demo")
-@_user_errors
 def demo() -> None:
     """Aggregate the demo trust ZFV's inspection history and compare with its published ratings."""
     from wardwatch.ratings.history import demo_history
