@@ -139,26 +139,20 @@ class SPCResult:
         ``value_format`` defaults to "percent" for p and p' charts, "number" otherwise. The
         variation and assurance icons come from the series' latest summary row.
         """
-        import inspect
-
         from wardwatch.render.spc_svg import spc_chart_svg  # drawn by the rendering module
 
         if value_format is None:
             value_format = "percent" if self.options.chart in ("p", "pp") else "number"
-        points = self.series_points(series)
         latest = self._select(self.summary, series).iloc[-1]
-        extra: dict[str, Any] = {}
-        accepted = inspect.signature(spc_chart_svg).parameters
-        if "variation" in accepted and "assurance" in accepted:
-            extra = {"variation": latest["variation"], "assurance": latest["assurance"]}
         return spc_chart_svg(
-            points,
+            self.series_points(series),
             improvement=self.options.improvement,
             target=self.options.target,
             annotations=annotations,
             title=title,
             value_format=value_format,
-            **extra,
+            variation=latest["variation"],
+            assurance=latest["assurance"],
         )
 
 
