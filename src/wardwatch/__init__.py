@@ -20,6 +20,11 @@ _API = {
     "INDICATORS": "wardwatch.indicators",
     "aggregate_ratings": "wardwatch.ratings",
     "CONTRACTS": "wardwatch.contracts.schema",
+    "fit_risk_model": "wardwatch.stats.riskmodel",
+    "run_cusums": "wardwatch.stats.cusum",
+    "run_mortality": "wardwatch.mortality",
+    "sepsis_answer": "wardwatch.mortality",
+    "ae_4h_funnel": "wardwatch.mortality",
 }
 
 

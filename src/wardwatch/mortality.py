@@ -1,0 +1,386 @@
+"""Risk-adjusted mortality surveillance: the pipeline behind ``wardwatch mortality``.
+
+Reads the ``admissions`` table of the warehouse, fits the case-mix risk model
+(``wardwatch.stats.riskmodel``, one logistic model per diagnosis group), and writes:
+
+- ``smr.csv``: observed and expected deaths, SMR = O/E with exact Poisson (Garwood) 95% CI, by
+  org x diagnosis group x period (financial years and "overall"), plus all groups together
+  ("all"); each row banded against the other trusts with the SHMI funnel method (standardised
+  ratio, log transform, 10% truncation, additive tau2, 95% limits; methods 3.3), so "lower than
+  expected" is said only when the SMR is below the lower 95% limit;
+- ``funnel_sepsis.csv`` (+ ``funnel_sepsis.svg``): the sepsis SMR funnel over the whole window;
+- ``cusum_alerts.csv``: risk-adjusted CUSUM alerts (Steiner et al. 2000; upper RA = 2, lower RA =
+  1/2) per org x diagnosis group, thresholds chosen by simulation to a stated in-control ARL;
+  ``cusum_thresholds.csv`` lists them; CUSUM and VLAD SVGs for every alerting series (``charts/``);
+- ``calibration.csv`` (observed vs expected by risk decile) and ``model.json`` (the fitted model).
+
+Death = died in hospital OR died within 30 days of discharge (SHMI outcome, methods 4.1).
+Spells are ordered by admission time within a series for the CUSUM.
+
+Also here: :func:`ae_4h_funnel`, the funnel of 4-hour A&E performance across trusts from the
+published NHS England file shipped with the package (used by the board report).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wardwatch.errors import InputError
+from wardwatch.stats.cusum import CusumResult, choose_threshold, run_cusums
+from wardwatch.stats.exact import garwood_interval
+from wardwatch.stats.funnel import BAND_AS, BAND_LOW, FunnelResult, funnel
+from wardwatch.stats.riskmodel import RiskModel, fit_risk_model
+
+ALL_GROUPS = "all"
+OVERALL = "overall"
+NOT_ASSESSED = "not assessed"
+ADMISSION_COLUMNS = ("spell_id", "org_code", "admitted_at", "discharged_at", "age", "sex", "admission_method",
+                     "diagnosis_group", "charlson_index", "died_in_hospital", "died_within_30d_of_discharge")
+
+
+@dataclass(frozen=True)
+class SepsisAnswer:
+    """Is sepsis mortality at ``org_code`` below expected? (for the board report)."""
+
+    org_code: str
+    period: str
+    spells: int
+    observed: int
+    expected: float
+    smr: float
+    ci_low: float
+    ci_high: float
+    band: str
+    below_expected: bool  # True only when the band is "lower than expected"
+    statement: str
+
+
+@dataclass(frozen=True, eq=False)
+class MortalityResult:
+    smr: pd.DataFrame
+    funnel_sepsis: FunnelResult | None
+    alerts: pd.DataFrame
+    thresholds: pd.DataFrame
+    calibration: pd.DataFrame
+    model: RiskModel
+    cusum: CusumResult
+    focal_org: str | None
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.smr.copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def read_admissions(con: Any) -> pd.DataFrame:
+    """The ``admissions`` table from an Ibis backend, a DuckDB connection or a DuckDB file path."""
+    if isinstance(con, (str, Path)):
+        path = Path(con)
+        if not path.exists():
+            raise InputError(f"warehouse {path} not found; load data first with `wardwatch load`")
+        import duckdb
+
+        with duckdb.connect(str(path), read_only=True) as c:
+            return _read_duckdb(c, path)
+    raw = getattr(con, "con", None)  # an Ibis DuckDB backend wraps a DuckDB connection
+    if raw is not None and hasattr(raw, "execute"):
+        return _read_duckdb(raw, "the warehouse")
+    if hasattr(con, "table") and hasattr(con, "list_tables"):  # another Ibis backend (e.g. Spark)
+        if "admissions" not in con.list_tables():
+            raise InputError("the warehouse has no 'admissions' table; load an admissions extract first")
+        return con.table("admissions").select(*ADMISSION_COLUMNS).to_pandas()
+    return _read_duckdb(con, "the connection")
+
+
+def _read_duckdb(c: Any, where: object) -> pd.DataFrame:
+    tables = {r[0] for r in c.execute("select table_name from information_schema.tables").fetchall()}
+    if "admissions" not in tables:
+        raise InputError(f"{where} has no 'admissions' table; load an admissions extract first")
+    return c.execute(f"select {', '.join(ADMISSION_COLUMNS)} from admissions").df()
+
+
+def prepare(spells: pd.DataFrame) -> pd.DataFrame:
+    """Add ``died`` (in hospital or within 30 days of discharge) and ``fin_year`` (April start)."""
+    missing = [c for c in ADMISSION_COLUMNS if c not in spells.columns and c != "spell_id"]
+    if missing:
+        raise InputError(f"admissions data lacks column(s) {', '.join(missing)} (see contract 'admissions')")
+    out = spells.copy()
+    died_h = out["died_in_hospital"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    died_30 = out["died_within_30d_of_discharge"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    out["died"] = (died_h | died_30).astype(np.int8)
+    out["admitted_at"] = pd.to_datetime(out["admitted_at"])
+    out["fin_year"] = (out["admitted_at"].dt.year - (out["admitted_at"].dt.month < 4)).astype(int)
+    out["org_code"] = out["org_code"].astype(str)
+    out["diagnosis_group"] = out["diagnosis_group"].astype(str)
+    return out
+
+
+def fin_year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# SMR
+
+
+def _band_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Band each org's SMR within one diagnosis group x period (SHMI method, additive, 95%)."""
+    out = frame.copy()
+    out["band"] = NOT_ASSESSED
+    for col in ("ll95", "ul95", "z", "tau2"):
+        out[col] = np.nan
+    ok = out["expected"] >= 0.005  # the SHMI method rounds E to 2 dp
+    if ok.sum() < 3:
+        return out
+    res = funnel(out.loc[ok], "org_code", "observed", "expected", type="SR", method="shmi", od="additive")
+    u = res.units.set_index("group")
+    idx = out.loc[ok, "org_code"]
+    for col in ("band", "ll95", "ul95", "z"):
+        out.loc[ok, col] = u.loc[idx, col].to_numpy()
+    out.loc[ok, "tau2"] = res.tau2
+    return out
+
+
+def smr_table(spells: pd.DataFrame) -> pd.DataFrame:
+    """O, E, SMR with Garwood 95% CI and funnel band by org x diagnosis group x period.
+
+    ``spells`` needs ``org_code, diagnosis_group, fin_year, died, expected``. Periods are
+    financial years ("2018/19") and "overall"; diagnosis group "all" sums every group.
+    """
+    base = spells[["org_code", "diagnosis_group", "fin_year", "died", "expected"]].copy()
+    base["period"] = base["fin_year"].map(fin_year_label)
+    parts = []
+    for period_col in ("period", None):
+        for group_col in ("diagnosis_group", None):
+            keys = ["org_code"]
+            frame = base.assign(
+                period=base["period"] if period_col else OVERALL,
+                diagnosis_group=base["diagnosis_group"] if group_col else ALL_GROUPS,
+            )
+            agg = (frame.groupby(["org_code", "diagnosis_group", "period"], observed=True)
+                   .agg(spells=("died", "size"), observed=("died", "sum"), expected=("expected", "sum"))
+                   .reset_index())
+            parts.append(agg)
+            del keys
+    table = pd.concat(parts, ignore_index=True)
+    table["observed"] = table["observed"].astype(int)
+    table["smr"] = table["observed"] / table["expected"]
+    lo, hi = garwood_interval(table["observed"].to_numpy(float), 0.95)
+    table["ci_low"] = lo / table["expected"]
+    table["ci_high"] = hi / table["expected"]
+    banded = [_band_rows(g) for _, g in table.groupby(["diagnosis_group", "period"], sort=False)]
+    table = pd.concat(banded, ignore_index=True)
+    table = table.rename(columns={"ll95": "funnel_ll95", "ul95": "funnel_ul95", "z": "funnel_z", "tau2": "funnel_tau2"})
+    period_order = {p: i for i, p in enumerate(sorted(set(table["period"]) - {OVERALL}) + [OVERALL])}
+    table["_p"] = table["period"].map(period_order)
+    table["_g"] = (table["diagnosis_group"] != "sepsis").astype(int) + (table["diagnosis_group"] == ALL_GROUPS) * 2
+    table = table.sort_values(["org_code", "_g", "diagnosis_group", "_p"]).drop(columns=["_p", "_g"])
+    return table.reset_index(drop=True)
+
+
+def _statement(a: dict) -> str:
+    base = (f"{a['org_code']} sepsis mortality ({a['period']}): {a['observed']} deaths observed, "
+            f"{a['expected']:.1f} expected, SMR {a['smr']:.2f} (95% CI {a['ci_low']:.2f} to {a['ci_high']:.2f}); "
+            f"band: {a['band']}.")
+    if a["band"] == BAND_LOW:
+        return base + " Sepsis mortality is below expected."
+    if a["band"] == BAND_AS:
+        if a["smr"] < 1:
+            return base + (" The SMR is below 1 but within the range expected by chance: "
+                           "it is not evidence that mortality is below expected.")
+        return base + " Mortality is within the range expected by chance."
+    if a["band"] == NOT_ASSESSED:
+        return base + " Too little data to band against other trusts."
+    return base + " Sepsis mortality is higher than expected."
+
+
+def sepsis_answer(result: MortalityResult | pd.DataFrame, org: str, period: str = OVERALL) -> SepsisAnswer:
+    """Answer "is sepsis mortality at ``org`` below expected?" with O, E, SMR, 95% CI and band."""
+    table = result.smr if isinstance(result, MortalityResult) else result
+    row = table[(table["org_code"] == org) & (table["diagnosis_group"] == "sepsis") & (table["period"] == period)]
+    if row.empty:
+        raise InputError(f"no sepsis spells for organisation {org!r} in period {period!r}; "
+                         f"organisations present: {', '.join(sorted(table['org_code'].unique())[:20])}")
+    r = row.iloc[0]
+    a = {"org_code": org, "period": period, "spells": int(r["spells"]), "observed": int(r["observed"]),
+         "expected": float(r["expected"]), "smr": float(r["smr"]), "ci_low": float(r["ci_low"]),
+         "ci_high": float(r["ci_high"]), "band": str(r["band"])}
+    return SepsisAnswer(**a, below_expected=a["band"] == BAND_LOW, statement=_statement(a))
+
+
+# ---------------------------------------------------------------------------------------------
+# CUSUM
+
+
+def cusum_thresholds(spells: pd.DataFrame, *, arl_years: float = 100.0, n_sim: int = 200, seed: int = 0,
+                     progress: Callable[[str], None] | None = None) -> tuple[dict, dict, pd.DataFrame]:
+    """Per diagnosis group, h for the upper (RA=2) and lower (RA=1/2) charts by simulation.
+
+    Target in-control ARL (in patients) = ``arl_years`` x the median number of spells a trust has
+    in that group per year, so a typical chart false-alarms about once per ``arl_years`` years
+    (over a 3-year window roughly 3/``arl_years`` of charts, per direction).
+    """
+    years = max(spells["admitted_at"].max() - spells["admitted_at"].min(), pd.Timedelta(days=1)) / pd.Timedelta(days=365.25)
+    rows, h_up, h_lo = [], {}, {}
+    for i, (group, g) in enumerate(spells.groupby("diagnosis_group", sort=True)):
+        per_org_year = float(g.groupby("org_code").size().median()) / max(years, 1.0 / 12)
+        target = max(100.0, arl_years * per_org_year)
+        risks = g["expected"].to_numpy()
+        if progress:
+            progress(f"CUSUM threshold: {group}")
+        up = choose_threshold(risks, target_arl=target, ra=2.0, n_sim=n_sim, seed=seed + 2 * i)
+        lo = choose_threshold(risks, target_arl=target, ra=0.5, n_sim=n_sim, seed=seed + 2 * i + 1)
+        h_up[(group,)] = up.h
+        h_lo[(group,)] = lo.h
+        rows.append({"diagnosis_group": group, "target_arl": target, "h_upper": up.h, "arl_upper": up.arl,
+                     "arl_upper_se": up.arl_se, "h_lower": lo.h, "arl_lower": lo.arl, "arl_lower_se": lo.arl_se,
+                     "n_sim": n_sim})
+    return h_up, h_lo, pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# pipeline
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def run_mortality(
+    con: Any,
+    out_dir: str | Path,
+    focal_org: str | None = None,
+    *,
+    model: RiskModel | None = None,
+    arl_years: float = 100.0,
+    n_sim: int = 200,
+    seed: int = 0,
+    charts: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> MortalityResult:
+    """Fit (or apply ``model``), compute SMRs, funnels and CUSUMs, and write the outputs to ``out_dir``."""
+    say = progress or (lambda _m: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    say("reading admissions")
+    spells = prepare(read_admissions(con))
+    if spells.empty:
+        raise InputError("the admissions table is empty; load an admissions extract first")
+    if focal_org is not None and focal_org not in set(spells["org_code"]):
+        raise InputError(f"focal organisation {focal_org!r} has no admissions; "
+                         f"present: {', '.join(sorted(spells['org_code'].unique())[:20])}")
+    say("fitting the risk model")
+    fitted = model or fit_risk_model(spells, "died")
+    spells["expected"] = fitted.predict(spells)
+    from wardwatch.stats.riskmodel import auc, calibration_table
+
+    calibration = calibration_table(spells["died"].to_numpy(), spells["expected"].to_numpy())
+    c_stat = auc(spells["died"].to_numpy(), spells["expected"].to_numpy())
+    if model is None:
+        fitted.calibration = calibration
+        fitted.c_statistic = c_stat
+    calibration = calibration.assign(c_statistic=c_stat)
+
+    say("SMR table")
+    smr = smr_table(spells)
+
+    sepsis = smr[(smr["diagnosis_group"] == "sepsis") & (smr["period"] == OVERALL)]
+    funnel_sepsis = None
+    if len(sepsis[sepsis["expected"] >= 0.005]) >= 3:
+        funnel_sepsis = funnel(sepsis[sepsis["expected"] >= 0.005], "org_code", "observed", "expected",
+                               type="SR", method="shmi", od="additive")
+
+    say("CUSUM thresholds")
+    h_up, h_lo, thresholds = cusum_thresholds(spells, arl_years=arl_years, n_sim=n_sim, seed=seed, progress=progress)
+    say("CUSUM charts")
+    cres = run_cusums(spells, series=["org_code", "diagnosis_group"], date="admitted_at", risk="expected",
+                      outcome="died", h_upper=h_up, h_lower=h_lo)
+    alerts = cres.alerts.rename(columns={"observed": "observed_since_reset", "expected": "expected_since_reset"})
+
+    files: dict[str, Path] = {}
+    files["smr"] = out / "smr.csv"
+    smr.to_csv(files["smr"], index=False)
+    if funnel_sepsis is not None:
+        files["funnel_sepsis"] = out / "funnel_sepsis.csv"
+        funnel_sepsis.units.to_csv(files["funnel_sepsis"], index=False)
+    files["cusum_alerts"] = out / "cusum_alerts.csv"
+    alerts.to_csv(files["cusum_alerts"], index=False)
+    files["cusum_thresholds"] = out / "cusum_thresholds.csv"
+    thresholds.to_csv(files["cusum_thresholds"], index=False)
+    files["calibration"] = out / "calibration.csv"
+    calibration.to_csv(files["calibration"], index=False)
+    files["model"] = out / "model.json"
+    fitted.save(files["model"])
+
+    if charts:
+        say("drawing charts")
+        files.update(_draw(out, funnel_sepsis, cres, alerts, focal_org))
+
+    return MortalityResult(smr=smr, funnel_sepsis=funnel_sepsis, alerts=alerts, thresholds=thresholds,
+                           calibration=calibration, model=fitted, cusum=cres, focal_org=focal_org, files=files)
+
+
+def _draw(out: Path, funnel_sepsis: FunnelResult | None, cres: CusumResult, alerts: pd.DataFrame,
+          focal_org: str | None) -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    if funnel_sepsis is not None:
+        path = out / "funnel_sepsis.svg"
+        path.write_text(funnel_sepsis.plot(highlight=focal_org, title="Sepsis: standardised mortality ratio"))
+        files["funnel_sepsis_svg"] = path
+    chart_dir = out / "charts"
+    series = alerts[["org_code", "diagnosis_group"]].drop_duplicates()
+    if focal_org is not None:  # always draw the focal trust's sepsis charts, alert or not
+        focal = pd.DataFrame({"org_code": [focal_org], "diagnosis_group": ["sepsis"]})
+        series = pd.concat([series, focal]).drop_duplicates()
+    if len(series):
+        chart_dir.mkdir(exist_ok=True)
+    for org, group in series.itertuples(index=False):
+        if cres.series(org_code=org, diagnosis_group=group).empty:
+            continue
+        name = _safe(f"{org}_{group}")
+        p1, p2 = chart_dir / f"cusum_{name}.svg", chart_dir / f"vlad_{name}.svg"
+        p1.write_text(cres.plot(title=f"{org} {group}: risk-adjusted CUSUM", org_code=org, diagnosis_group=group))
+        p2.write_text(cres.plot_vlad(title=f"{org} {group}: VLAD (expected - observed deaths)",
+                                     org_code=org, diagnosis_group=group))
+        files[f"cusum_{name}"], files[f"vlad_{name}"] = p1, p2
+    return files
+
+
+# ---------------------------------------------------------------------------------------------
+# published A&E data: 4-hour performance funnel
+
+
+def ae_4h_funnel(path: str | Path | None = None, fin_year: int = 2018, dept_type: str = "1",
+                 **funnel_options: Any) -> FunnelResult:
+    """Funnel of the share of A&E attendances seen within 4 hours, by trust, for one financial year.
+
+    Data: NHS England monthly A&E attendances and emergency admissions (shipped as
+    ``wardwatch/data/nhse_ae_attendances_2016_2019.csv``; Open Government Licence). Trusts are
+    included when they report ``dept_type`` attendances in all 12 months of the year (April to
+    March); numerator = attendances - breaches, denominator = attendances (type "PR").
+    """
+    if path is None:
+        path = Path(__file__).parent / "data" / "nhse_ae_attendances_2016_2019.csv"
+    data = pd.read_csv(path, dtype={"type": str, "org_code": str})
+    start, end = pd.Timestamp(f"{fin_year}-04-01"), pd.Timestamp(f"{fin_year + 1}-03-31")
+    period = pd.to_datetime(data["period"])
+    rows = data[(data["type"] == str(dept_type)) & (period >= start) & (period <= end)]
+    months = rows.groupby("org_code")["period"].nunique()
+    complete = months[months == 12].index
+    rows = rows[rows["org_code"].isin(complete)]
+    if rows.empty:
+        raise InputError(f"no trust has type {dept_type} A&E data for all 12 months of {fin_year_label(fin_year)}")
+    agg = rows.groupby("org_code", as_index=False)[["attendances", "breaches"]].sum()
+    agg["within_4h"] = agg["attendances"] - agg["breaches"]
+    options = {"type": "PR", "method": "spiegelhalter", "od": "additive"} | funnel_options
+    return funnel(agg, "org_code", "within_4h", "attendances", **options)

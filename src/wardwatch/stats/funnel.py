@@ -1,0 +1,389 @@
+"""Funnel plots with overdispersion (Spiegelhalter 2005; Spiegelhalter et al. 2012; NHS Digital SHMI).
+
+Method reference: ``docs/methods.md`` sections 3.1-3.3. In brief, for unit i with numerator y_i
+and denominator n_i (for a standardised ratio: observed O_i and expected E_i):
+
+- transform (methods 3.1): proportions ``Y = asin(sqrt(y/n))``, ``s = 1/(2 sqrt(n))``, target
+  ``asin(sqrt(sum y / sum n))``; standardised ratios, SHMI method ``Y = ln(O/E)``, ``s = 1/sqrt(E)``,
+  target 0; Spiegelhalter/CQC method ``Y = sqrt(O/E)``, ``s = 1/(2 sqrt(E))``, target 1; ratios of
+  counts ``Y = ln((y+0.5)/(n+0.5))``, ``s = sqrt(y/(y+0.5)^2 + n/(n+0.5)^2)``, target ln(sum y/sum n).
+  ``z = (Y - target)/s``.
+- trim (methods 3.2): Spiegelhalter/CQC winsorise z at the ``trim`` and ``1 - trim`` quantiles
+  (R quantile type 7, i.e. linear interpolation); SHMI truncates: ``rank`` (ties averaged),
+  ``sp = floor(rank k/(N+1))`` with ``k = 1/trim`` and keeps ``0 < sp < k-1``.
+- ``phi = (1/n) sum z_w^2`` over the n winsorised/retained z; additive
+  ``tau2 = max(0, (n phi - (n-1)) / (sum w - sum w^2/sum w))``, ``w = 1/s^2``, and 0 when
+  ``n phi < n - 1``.
+- limits at denominator n: additive ``back(target ± z sqrt(s(n)^2 + tau2))``, multiplicative
+  ``back(target ± z sqrt(phi) s(n))``; z = 1.959964 (95%) and 3.090232 (99.8%).
+- unadjusted limits: exact. ``style="spiegelhalter"`` (default): binomial (proportions) or
+  Poisson (ratios) quantiles with Spiegelhalter's interpolation (2005, appendix). ``style=
+  "funnelplotr"``: FunnelPlotR 0.3.9999 exactly, which uses the chi-square Poisson form
+  ``target qchisq(a, 2n)/(2n)``, ``target qchisq(1-a, 2(n+1))/(2n)`` for proportions too.
+
+``style="funnelplotr"`` reproduces that package to the last digit (golden tests), including three
+behaviours this project considers wrong and corrects in the default style:
+(1) Poisson rather than binomial unadjusted limits for proportions; (2) the CQC square-root
+method's adjusted limits are not squared back to the ratio scale (``1 ± z sqrt(s^2+tau2)``);
+(3) proportion limits are not clipped when ``asin(sqrt(p0)) ± ...`` leaves [0, pi/2], so an upper
+limit can fold back below the target. SHMI method: expected counts are rounded to 2 dp first
+(as FunnelPlotR and NHS Digital publish them) in both styles.
+
+SHMI banding (methods 3.3): "higher than expected" above the 95% (adjusted) upper limit, "lower
+than expected" below the 95% lower limit, otherwise "as expected".
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from wardwatch.errors import InputError
+from wardwatch.stats.exact import (
+    Z95,
+    Z998,
+    interpolated_quantile_limits,
+    poisson_ratio_limits_chisq,
+)
+
+FunnelType = Literal["PR", "SR", "RC"]
+Method = Literal["spiegelhalter", "shmi"]
+Overdispersion = Literal["additive", "multiplicative", "none"]
+Style = Literal["spiegelhalter", "funnelplotr"]
+
+BAND_HIGH = "higher than expected"
+BAND_AS = "as expected"
+BAND_LOW = "lower than expected"
+
+_LEVELS = (("95", Z95, 0.025, 0.975), ("998", Z998, 0.001, 0.999))
+
+
+@dataclass(frozen=True, eq=False)
+class FunnelResult:
+    """Result of :func:`funnel`.
+
+    ``units``: one row per group (see :func:`funnel` for columns); ``limits``: smooth limit
+    lines for drawing (``denominator, ll95, ul95, ll998, ul998`` final limits, plus ``s``,
+    ``*_unadj`` and ``*_od`` variants).
+    """
+
+    units: pd.DataFrame
+    limits: pd.DataFrame
+    type: str
+    method: str
+    od: str
+    trim: float
+    style: str
+    target: float
+    phi: float
+    tau2: float
+    n_used: int
+    od_adjusted: bool
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.units.copy()
+
+    def plot(self, highlight: str | list[str] | None = None, label_outliers: bool = True,
+             title: str | None = None, x_label: str | None = None, y_label: str | None = None) -> str:
+        """SVG of the funnel, drawn by ``wardwatch.render.funnel_svg.funnel_svg``."""
+        from wardwatch.render.funnel_svg import funnel_svg  # written by the rendering engineer
+
+        default_x = {"SR": "Expected count (E)", "PR": "Denominator", "RC": "Denominator"}[self.type]
+        default_y = {"SR": "Standardised ratio (O/E)", "PR": "Proportion", "RC": "Ratio"}[self.type]
+        kwargs: dict = {"highlight": highlight, "title": title,
+                        "value_format": "percent" if self.type == "PR" else "number",
+                        "x_label": x_label or default_x, "y_label": y_label or default_y}
+        params = inspect.signature(funnel_svg).parameters
+        if "label_outliers" in params:
+            kwargs["label_outliers"] = label_outliers
+        units = self.units if label_outliers else self.units.assign(outlier="none")
+        return funnel_svg(units, self.limits, **{k: v for k, v in kwargs.items() if k in params})
+
+
+# ---------------------------------------------------------------------------------------------
+# transforms
+
+
+def _transform(num: np.ndarray, den: np.ndarray, ftype: str, method: str, target: float
+               ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Return (Y, s, target on the transformed scale) per methods.md 3.1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ftype == "PR":
+            return np.arcsin(np.sqrt(num / den)), 1.0 / (2.0 * np.sqrt(den)), float(np.arcsin(np.sqrt(target)))
+        if ftype == "SR":
+            if method == "shmi":
+                return np.log(num / den), 1.0 / np.sqrt(den), float(np.log(target))
+            return np.sqrt(num / den), 1.0 / (2.0 * np.sqrt(den)), float(np.sqrt(target))
+        y = np.log((num + 0.5) / (den + 0.5))
+        s = np.sqrt(num / (num + 0.5) ** 2 + den / (den + 0.5) ** 2)
+        return y, s, float(np.log(target))
+
+
+def _s_at(n: np.ndarray, ftype: str, method: str, style: str, target: float) -> np.ndarray:
+    """Within-unit standard error on the transformed scale at denominator n (for limit lines)."""
+    n = np.asarray(n, dtype=float)
+    if ftype == "SR" and method == "shmi":
+        return 1.0 / np.sqrt(n)
+    if ftype == "RC" and style != "funnelplotr":
+        # delta method for ln(y/n) with y ~ Poisson(target n), n ~ Poisson(n)
+        return np.sqrt(1.0 / (target * n) + 1.0 / n)
+    return 1.0 / (2.0 * np.sqrt(n))
+
+
+def _back(x: np.ndarray, ftype: str, method: str, style: str) -> np.ndarray:
+    """Back-transform a limit from the transformed scale to the value scale."""
+    if ftype == "PR":
+        if style == "funnelplotr":
+            return np.sin(x) ** 2
+        return np.sin(np.clip(x, 0.0, np.pi / 2.0)) ** 2
+    if ftype == "SR" and method != "shmi":
+        if style == "funnelplotr":
+            return x  # FunnelPlotR compares O/E with 1 ± z sd on the root scale (not squared)
+        return np.maximum(x, 0.0) ** 2
+    return np.exp(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# overdispersion
+
+
+def winsorise(z: np.ndarray, trim: float) -> tuple[np.ndarray, np.ndarray]:
+    """Winsorise z at its ``trim`` and ``1-trim`` quantiles (type 7). Returns (z_w, flagged).
+
+    ``flagged`` is True where z is not strictly inside the two quantiles (FunnelPlotR's
+    ``winsorised`` flag, which also marks the units sitting exactly on a quantile).
+    """
+    finite = np.isfinite(z)
+    lz, uz = np.quantile(z[finite], [trim, 1.0 - trim])
+    z_w = np.clip(z, lz, uz)
+    flagged = ~((z > lz) & (z < uz))
+    return z_w, flagged
+
+
+def truncate(z: np.ndarray, trim: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """SHMI truncation. Returns (z_w with NaN where dropped, dropped flag, rank, sp)."""
+    k = 1.0 / trim
+    rank = stats.rankdata(z, method="average")
+    sp = np.floor(rank * k / (len(z) + 1))
+    dropped = ~((sp > 0) & (sp < k - 1))
+    z_w = np.where(dropped, np.nan, z)
+    return z_w, dropped, rank, sp
+
+
+def dispersion(z_w: np.ndarray, s: np.ndarray) -> tuple[float, float, int]:
+    """(phi, tau2, n) from the winsorised/retained z-scores and their s (NaN z = not used)."""
+    use = np.isfinite(z_w)
+    n = int(use.sum())
+    if n == 0:
+        return float("nan"), 0.0, 0
+    phi = float(np.sum(z_w[use] ** 2) / n)
+    if n * phi < n - 1:
+        return phi, 0.0, n
+    w = 1.0 / s[use] ** 2
+    denom = w.sum() - (w ** 2).sum() / w.sum()
+    if denom <= 0:
+        return phi, 0.0, n
+    return phi, max(0.0, (n * phi - (n - 1)) / denom), n
+
+
+# ---------------------------------------------------------------------------------------------
+# limits
+
+
+def _unadjusted(n: np.ndarray, ftype: str, method: str, style: str, target: float,
+                unadjusted: str) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for tag, z, lo_p, hi_p in _LEVELS:
+        if unadjusted == "normal" or ftype == "RC":
+            s = _s_at(n, ftype, method, style, target)
+            _, _, tt = _transform(np.array([1.0]), np.array([1.0]), ftype, method, target)
+            out[f"ll{tag}"] = _back(tt - z * s, ftype, method, style)
+            out[f"ul{tag}"] = _back(tt + z * s, ftype, method, style)
+        elif style == "funnelplotr":
+            out[f"ll{tag}"] = target * poisson_ratio_limits_chisq(n, lo_p)
+            out[f"ul{tag}"] = target * poisson_ratio_limits_chisq(n, hi_p)
+        else:
+            family = "binomial" if ftype == "PR" else "poisson"
+            out[f"ll{tag}"] = interpolated_quantile_limits(n, target, lo_p, family)
+            out[f"ul{tag}"] = interpolated_quantile_limits(n, target, hi_p, family)
+    return out
+
+
+def _adjusted(n: np.ndarray, ftype: str, method: str, style: str, target: float, od: str,
+              phi: float, tau2: float) -> dict[str, np.ndarray]:
+    s = _s_at(n, ftype, method, style, target)
+    _, _, tt = _transform(np.array([1.0]), np.array([1.0]), ftype, method, target)
+    sd = np.sqrt(phi) * s if od == "multiplicative" else np.sqrt(s ** 2 + tau2)
+    out: dict[str, np.ndarray] = {}
+    for tag, z, _, _ in _LEVELS:
+        out[f"ll{tag}"] = _back(tt - z * sd, ftype, method, style)
+        out[f"ul{tag}"] = _back(tt + z * sd, ftype, method, style)
+    return out
+
+
+def _limit_grid(den: np.ndarray, ftype: str, style: str, points: int) -> np.ndarray:
+    if style == "funnelplotr":
+        start = 1.1 if ftype == "SR" else 3.0
+        return np.linspace(start, float(np.ceil(den.max())), 1000)
+    lo = max(1.0, 0.5 * float(den.min()))
+    grid = np.geomspace(lo, 1.05 * float(den.max()), points)
+    return np.unique(np.concatenate([grid, den]))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def funnel(
+    data: pd.DataFrame,
+    group: str,
+    numerator: str,
+    denominator: str,
+    type: FunnelType = "PR",
+    method: Method = "spiegelhalter",
+    od: Overdispersion = "additive",
+    trim: float = 0.1,
+    *,
+    target: float | None = None,
+    style: Style = "spiegelhalter",
+    unadjusted: Literal["exact", "normal"] = "exact",
+    limit_points: int = 400,
+) -> FunnelResult:
+    """Funnel plot of ``numerator/denominator`` by ``group`` with overdispersion (methods 3).
+
+    ``type``: "PR" proportion, "SR" standardised ratio O/E (denominator = expected),
+    "RC" ratio of counts. ``method``: "spiegelhalter" (CQC: square-root transform for SR,
+    winsorising) or "shmi" (NHS Digital: log transform for SR, truncation, E rounded to 2 dp).
+    ``od``: "additive" (tau2, random effects), "multiplicative" (phi) or "none".
+    ``style``: "spiegelhalter" (default, see module docstring) or "funnelplotr" (reproduces
+    FunnelPlotR 0.3.9999 exactly).
+
+    Returns units with columns ``group, numerator, denominator, value, target, ll95, ul95, ll998,
+    ul998`` (overdispersion-adjusted when adjustment is on and overdispersion was found),
+    ``ll95_unadj, ul95_unadj, ll998_unadj, ul998_unadj`` (exact), ``ll95_od ... ul998_od``,
+    ``Y, s, z, z_trimmed, trimmed, rank, sp, outlier95, outlier998, outlier`` ("high", "low" or
+    "none" at 99.8%), ``band`` (SHMI banding at 95%), ``phi, tau2, od_adjusted``.
+    """
+    ftype = str(type).upper()
+    method = str(method).lower()  # type: ignore[assignment]
+    if ftype not in ("PR", "SR", "RC"):
+        raise InputError(f"funnel type must be PR, SR or RC, not {type!r}")
+    if method not in ("spiegelhalter", "shmi", "cqc"):
+        raise InputError(f"funnel method must be 'spiegelhalter' or 'shmi', not {method!r}")
+    if method == "cqc":
+        method = "spiegelhalter"  # type: ignore[assignment]
+    if od not in ("additive", "multiplicative", "none"):
+        raise InputError(f"overdispersion must be additive, multiplicative or none, not {od!r}")
+    if not 0 < trim < 0.5:
+        raise InputError(f"trim must be between 0 and 0.5 (e.g. 0.1), not {trim}")
+    for col in (group, numerator, denominator):
+        if col not in data.columns:
+            raise InputError(
+                f"column {col!r} not found; available columns: {', '.join(map(str, data.columns))}")
+
+    agg = (
+        pd.DataFrame({
+            "group": data[group].astype(str),
+            "numerator": pd.to_numeric(data[numerator], errors="coerce").astype(float),
+            "denominator": pd.to_numeric(data[denominator], errors="coerce").astype(float),
+        })
+        .groupby("group", sort=True, as_index=False)
+        .sum(min_count=1)
+    )
+    bad = agg["numerator"].isna() | agg["denominator"].isna()
+    if bad.any():
+        raise InputError(f"missing or non-numeric {numerator}/{denominator} for group(s) "
+                         f"{', '.join(agg.loc[bad, 'group'].head(5))}; fill or remove those rows")
+    # the value is O/E on the unrounded expected count; the SHMI method rounds E to 2 dp for the
+    # transform, z-scores and limits (as FunnelPlotR does and NHS Digital publishes E)
+    value = (agg["numerator"] / agg["denominator"]).to_numpy()
+    if ftype == "SR" and method == "shmi":
+        agg["denominator"] = agg["denominator"].round(2)
+    if (agg["denominator"] <= 0).any() or (agg["numerator"] < 0).any():
+        g = agg.loc[(agg["denominator"] <= 0) | (agg["numerator"] < 0), "group"].head(5)
+        raise InputError(f"denominators must be > 0 and numerators >= 0; check group(s) {', '.join(g)}")
+    if ftype == "PR" and (agg["numerator"] > agg["denominator"]).any():
+        g = agg.loc[agg["numerator"] > agg["denominator"], "group"].head(5)
+        raise InputError(f"a proportion's numerator exceeds its denominator for group(s) {', '.join(g)}")
+    if len(agg) < 3:
+        raise InputError(f"a funnel plot needs at least 3 groups; found {len(agg)}")
+
+    num = agg["numerator"].to_numpy()
+    den = agg["denominator"].to_numpy()
+    if target is None:
+        target = 1.0 if ftype == "SR" else float(num.sum() / den.sum())
+    y_t, s, tt = _transform(num, den, ftype, method, target)
+    z = (y_t - tt) / s
+
+    rank = np.full(len(z), np.nan)
+    sp = np.full(len(z), np.nan)
+    if method == "shmi":
+        z_w, trimmed, rank, sp = truncate(z, trim)
+    else:
+        z_w, trimmed = winsorise(z, trim)
+    phi, tau2, n_used = dispersion(z_w, s)
+
+    if od == "additive":
+        od_adjusted = tau2 > 0
+    elif od == "multiplicative":
+        od_adjusted = bool(n_used * phi > n_used - 1)
+    else:
+        od_adjusted = False
+
+    unadj = _unadjusted(den, ftype, method, style, target, unadjusted)
+    adj = _adjusted(den, ftype, method, style, target, od if od != "none" else "additive", phi, tau2)
+    final = adj if od_adjusted else unadj
+
+    units = agg.copy()
+    units["value"] = value
+    units["target"] = target
+    for tag in ("95", "998"):
+        units[f"ll{tag}"] = final[f"ll{tag}"]
+        units[f"ul{tag}"] = final[f"ul{tag}"]
+    for tag in ("95", "998"):
+        units[f"ll{tag}_unadj"] = unadj[f"ll{tag}"]
+        units[f"ul{tag}_unadj"] = unadj[f"ul{tag}"]
+    for tag in ("95", "998"):
+        units[f"ll{tag}_od"] = adj[f"ll{tag}"] if od != "none" else np.nan
+        units[f"ul{tag}_od"] = adj[f"ul{tag}"] if od != "none" else np.nan
+    units["target_transformed"] = tt
+    units["Y"] = y_t
+    units["s"] = s
+    units["z"] = z
+    units["z_trimmed"] = z_w
+    units["trimmed"] = trimmed
+    units["rank"] = rank
+    units["sp"] = sp
+    out95 = (value < units["ll95"]) | (value > units["ul95"])
+    out998 = (value < units["ll998"]) | (value > units["ul998"])
+    units["outlier95"] = out95.to_numpy()
+    units["outlier998"] = out998.to_numpy()
+    units["outlier"] = np.where(value > units["ul998"], "high", np.where(value < units["ll998"], "low", "none"))
+    units["band"] = np.where(value > units["ul95"], BAND_HIGH, np.where(value < units["ll95"], BAND_LOW, BAND_AS))
+    units["phi"] = phi
+    units["tau2"] = tau2
+    units["od_adjusted"] = od_adjusted
+
+    grid = _limit_grid(den, ftype, style, limit_points)
+    g_unadj = _unadjusted(grid, ftype, method, style, target, unadjusted)
+    g_adj = _adjusted(grid, ftype, method, style, target, od if od != "none" else "additive", phi, tau2)
+    g_final = g_adj if od_adjusted else g_unadj
+    limits = pd.DataFrame({"denominator": grid, "s": _s_at(grid, ftype, method, style, target)})
+    for tag in ("95", "998"):
+        limits[f"ll{tag}"] = g_final[f"ll{tag}"]
+        limits[f"ul{tag}"] = g_final[f"ul{tag}"]
+    for tag in ("95", "998"):
+        limits[f"ll{tag}_unadj"] = g_unadj[f"ll{tag}"]
+        limits[f"ul{tag}_unadj"] = g_unadj[f"ul{tag}"]
+    for tag in ("95", "998"):
+        limits[f"ll{tag}_od"] = g_adj[f"ll{tag}"] if od != "none" else np.nan
+        limits[f"ul{tag}_od"] = g_adj[f"ul{tag}"] if od != "none" else np.nan
+    limits["target"] = target
+
+    return FunnelResult(units=units, limits=limits, type=ftype, method=method, od=od, trim=trim,
+                        style=style, target=target, phi=phi, tau2=tau2, n_used=n_used,
+                        od_adjusted=bool(od_adjusted))

@@ -1,0 +1,149 @@
+"""Risk model: recovery of known coefficients on data simulated here, calibration, c-statistic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wardwatch.stats.riskmodel import auc, calibration_table, fit_risk_model, load
+
+TRUE = {  # sepsis group: logit of death by term (reference: 65-74, M, emergency, Charlson 0, January)
+    "intercept": -2.2,
+    "age_band=18-44": -1.2, "age_band=45-64": -0.5, "age_band=75-84": 0.4, "age_band=85+": 0.9,
+    "sex=F": -0.15,
+    "admission_method=elective": -1.0, "admission_method=transfer": 0.3,
+    "charlson_band=1-2": 0.3, "charlson_band=3-4": 0.6, "charlson_band=5+": 1.0,
+    "month=12": 0.25, "month=7": -0.2,
+    "year_index": -0.1,
+}
+
+
+def simulate(n: int, seed: int, true: dict[str, float] = TRUE, group: str = "sepsis") -> pd.DataFrame:
+    """Spells with covariates drawn at random and deaths drawn from the true logistic model."""
+    rng = np.random.default_rng(seed)
+    age = rng.choice([30, 55, 70, 80, 90], size=n, p=[0.15, 0.2, 0.25, 0.25, 0.15]) + rng.integers(0, 5, n)
+    sex = rng.choice(["M", "F"], size=n)
+    method = rng.choice(["emergency", "elective", "transfer"], size=n, p=[0.7, 0.2, 0.1])
+    charlson = rng.choice([0, 1, 3, 6], size=n, p=[0.4, 0.3, 0.2, 0.1])
+    start = np.datetime64("2017-04-01")
+    admitted = start + rng.integers(0, 3 * 365, n).astype("timedelta64[D]")
+    frame = pd.DataFrame({
+        "spell_id": [f"S{i}" for i in range(n)], "org_code": "ZZZ", "admitted_at": pd.to_datetime(admitted),
+        "age": age, "sex": sex, "admission_method": method, "diagnosis_group": group,
+        "charlson_index": charlson,
+    })
+    band = np.select([age < 18, age < 45, age < 65, age < 75, age < 85], ["0-17", "18-44", "45-64", "65-74", "75-84"], "85+")
+    ch = np.select([charlson == 0, charlson < 3, charlson < 5], ["0", "1-2", "3-4"], "5+")
+    month = frame["admitted_at"].dt.month.to_numpy()
+    fy = (frame["admitted_at"].dt.year - (month < 4)).to_numpy()
+    eta = np.full(n, true["intercept"])
+    eta += np.array([true.get(f"age_band={b}", 0.0) for b in band])
+    eta += np.where(sex == "F", true["sex=F"], 0.0)
+    eta += np.array([true.get(f"admission_method={m}", 0.0) for m in method])
+    eta += np.array([true.get(f"charlson_band={c}", 0.0) for c in ch])
+    eta += np.array([true.get(f"month={m}", 0.0) for m in month])
+    eta += true["year_index"] * (fy - 2017)
+    p = 1 / (1 + np.exp(-eta))
+    frame["died"] = (rng.random(n) < p).astype(int)
+    frame["true_p"] = p
+    return frame
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    data = simulate(60_000, seed=20240601)
+    return data, fit_risk_model(data, "died")
+
+
+def test_true_coefficients_inside_95ci(fitted):
+    _, model = fitted
+    coefs = model.coefficients.set_index("term")
+    assert model.groups["sepsis"].spec == "full"
+    terms = list(coefs.index)
+    assert "year_index" in terms and "age_band=85+" in terms
+    truth = np.array([TRUE.get(t, 0.0) for t in terms])  # terms not in TRUE have true value 0
+    inside = (coefs["ci_low"].to_numpy() <= truth) & (truth <= coefs["ci_high"].to_numpy())
+    k = len(terms)
+    # Statistical tolerance: with correct 95% coverage the number of misses is ~Binomial(k, 0.05);
+    # for k = 25 P(misses >= 5) < 0.01, so we require at most 4 misses. Every estimate must
+    # also lie within 4 standard errors of the truth (P(any beyond) < 0.002 for k = 25).
+    assert k >= 20
+    assert (~inside).sum() <= 4, coefs.assign(truth=truth)[~inside]
+    assert (np.abs(coefs["coef"].to_numpy() - truth) <= 4 * coefs["se"].to_numpy()).all()
+
+
+def test_calibration_and_c_statistic(fitted):
+    data, model = fitted
+    # maximum likelihood with an intercept: expected deaths equal observed deaths exactly
+    assert model.calibration["expected"].sum() == pytest.approx(data["died"].sum(), rel=1e-6)
+    cal = model.calibration
+    assert len(cal) == 10 and cal["spells"].sum() == len(data)
+    # deciles are ordered by risk and each decile's observed count is within 4 Poisson SDs of E
+    assert (np.diff(cal["expected_rate"]) > 0).all()
+    assert (np.abs(cal["observed"] - cal["expected"]) <= 4 * np.sqrt(cal["expected"]) + 1).all()
+    # c-statistic of the fitted model is close to the c-statistic of the true risks
+    assert model.c_statistic == pytest.approx(auc(data["died"].to_numpy(), data["true_p"].to_numpy()), abs=0.01)
+    assert 0.6 < model.c_statistic < 0.9
+
+
+def test_auc_against_pairwise_definition():
+    y = np.array([1, 0, 1, 0, 0, 1, 0])
+    s = np.array([0.9, 0.1, 0.4, 0.4, 0.2, 0.8, 0.5])
+    # pairs (death, survivor): count wins, ties = 1/2
+    pairs = [(a, b) for a in s[y == 1] for b in s[y == 0]]
+    by_hand = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a, b in pairs) / len(pairs)
+    assert auc(y, s) == pytest.approx(by_hand)
+    rng = np.random.default_rng(3)
+    yy = rng.integers(0, 2, 500).astype(bool)
+    ss = np.round(rng.random(500) + 0.3 * yy, 2)  # rounded: many ties
+    diff = ss[yy][:, None] - ss[~yy][None, :]  # every (death, survivor) pair
+    pairwise = ((diff > 0) + 0.5 * (diff == 0)).mean()
+    assert auc(yy, ss) == pytest.approx(pairwise, abs=1e-12)
+
+
+def test_calibration_table_by_hand():
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    y = np.array([0, 0, 1, 1])
+    t = calibration_table(y, p, bins=2)
+    assert list(t["observed"]) == [0, 2] and list(t["expected"]) == pytest.approx([0.3, 0.7])
+
+
+def test_save_load_roundtrip(tmp_path, fitted):
+    data, model = fitted
+    path = tmp_path / "model.json"
+    model.save(path)
+    again = load(path)
+    assert np.allclose(again.predict(data.head(500)), model.predict(data.head(500)), rtol=0, atol=1e-15)
+    assert '"year_index"' in path.read_text()
+
+
+def test_sparse_groups():
+    big = simulate(20_000, seed=5)
+    small = simulate(300, seed=6, group="aki", true={**TRUE, "intercept": -5.0})
+    tiny = simulate(60, seed=7, group="stroke", true={**TRUE, "intercept": -6.0})
+    data = pd.concat([big, small, tiny], ignore_index=True)
+    model = fit_risk_model(data, "died")
+    assert model.groups["sepsis"].spec == "full"
+    assert model.groups["stroke"].spec == "intercept"
+    st = model.groups["stroke"]
+    expected_rate = (st.deaths + 0.5) / (st.spells + 1)
+    assert model.predict(tiny)[0] == pytest.approx(expected_rate)
+    # every prediction is a finite probability, also for an unseen diagnosis group
+    unseen = tiny.head(3).assign(diagnosis_group="gi_bleed")
+    p = model.predict(pd.concat([data, unseen], ignore_index=True))
+    assert np.isfinite(p).all() and ((p > 0) & (p < 1)).all()
+    assert model.predict(unseen)[0] == pytest.approx(data["died"].mean())
+
+
+def test_newton_fit_matches_statsmodels_glm():
+    import statsmodels.api as sm
+
+    from wardwatch.stats.riskmodel import fit_logistic
+
+    rng = np.random.default_rng(11)
+    x = np.column_stack([np.ones(3000), rng.integers(0, 2, 3000), rng.normal(size=3000)])
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(x @ np.array([-1.0, 0.5, 0.8]))))).astype(float)
+    b, se, _ = fit_logistic(x, y, np.ones_like(y))
+    ref = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+    assert np.allclose(b, ref.params, atol=1e-8) and np.allclose(se, ref.bse, rtol=1e-6)
