@@ -81,7 +81,10 @@ def test_laney_screening_switch():
     unscreened = chart("pp", y, n, screen=False)["upl"].iloc[0]
     assert screened < unscreened
     assert chart("pp", y, n)["upl"].iloc[0] == screened  # p' default follows qicharts2 0.8.1
-    assert chart("up", y, n)["upl"].iloc[0] == chart("up", y, n, screen=False)["upl"].iloc[0]
+    # u' too (qicharts2 NEWS 0.7.4: "Screen mr during prime adjustment for pp and up charts")
+    up_screened = chart("up", y, n, screen=True)["upl"].iloc[0]
+    assert up_screened < chart("up", y, n, screen=False)["upl"].iloc[0]
+    assert chart("up", y, n)["upl"].iloc[0] == up_screened
 
 
 def test_attribute_rules_use_per_point_limits():

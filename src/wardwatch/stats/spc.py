@@ -319,12 +319,12 @@ def default_screen(chart: str, rule_set_screen: bool) -> bool:
     """Moving-range screening used when ``screen`` is not given.
 
     XmR and t charts follow the rule set (mdc: off, as the MDC tools; ptd: on, as
-    NHSRplotthedots). Laney charts follow qicharts2 0.8.1, whose golden outputs show the z moving
-    ranges screened for p' but not for u' (docs/deviations.md).
+    NHSRplotthedots). Laney p' and u' charts follow qicharts2 0.8.1, which screens the moving
+    ranges of the z-scores for both (its NEWS for 0.7.4; the p' golden outputs confirm it).
     """
     if chart in ("xmr", "t"):
         return rule_set_screen
-    return chart == "pp"
+    return chart in ("pp", "up")
 
 
 def _validate(
