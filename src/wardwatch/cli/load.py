@@ -1,0 +1,98 @@
+"""`wardwatch load DIR --db FILE`: validate dataset files and load them into the warehouse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("load")
+    def load_command(
+        directory: Annotated[
+            Path, typer.Argument(help="Folder holding <dataset>.csv or <dataset>.parquet files.")
+        ],
+        db: Annotated[Path, typer.Option("--db", help="Warehouse DuckDB file (created if needed).")],
+        dataset: Annotated[
+            list[str] | None,
+            typer.Option("--dataset", "-d", help="Load only this dataset (repeat for several)."),
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="Print one JSON object per dataset, one per line.")
+        ] = False,
+    ) -> None:
+        """Validate dataset files against their contracts and load them into the warehouse.
+
+        Every row is loaded or quarantined with its reason; re-loading the same files adds nothing.
+
+        A missing required column or an unreadable file stops the load before anything is written.
+        """
+        from rich.console import Console
+
+        from wardwatch.ingest import load
+
+        console = Console(stderr=True)
+        if as_json or not console.is_terminal:
+            report = load(directory, db, dataset or None)
+        else:
+            with console.status("Loading...") as status:
+                report = load(
+                    directory,
+                    db,
+                    dataset or None,
+                    on_progress=lambda name, step: status.update(f"{name}: {step}"),
+                )
+        if as_json:
+            for item in report.datasets:
+                typer.echo(json.dumps(item.to_dict()))
+            return
+        _print_tables(report)
+
+
+def _print_tables(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Console(width=120)
+    table = Table(title=f"wardwatch load -> {report.db}", header_style="bold #005EB8")
+    for name, justify in (
+        ("dataset", "left"),
+        ("file", "left"),
+        ("read", "right"),
+        ("loaded", "right"),
+        ("added", "right"),
+        ("quarantined", "right"),
+    ):
+        table.add_column(name, justify=justify)
+    for item in report.loaded_datasets:
+        table.add_row(
+            item.dataset,
+            Path(item.file).name,
+            f"{item.read:,}",
+            f"{item.loaded:,}",
+            f"{item.added:,}",
+            f"{item.quarantined:,}",
+        )
+    out.print(table)
+    reasons = report.reasons_frame()
+    if len(reasons):
+        by_reason = Table(title="Quarantined rows by reason", header_style="bold #005EB8")
+        for name, justify in (
+            ("dataset", "left"),
+            ("reason", "left"),
+            ("meaning", "left"),
+            ("rows", "right"),
+        ):
+            by_reason.add_column(name, justify=justify)
+        for row in reasons.itertuples(index=False):
+            by_reason.add_row(row.dataset, row.reason, row.label, f"{row.rows:,}")
+        out.print(by_reason)
+    else:
+        out.print("No rows quarantined.")
+    if report.skipped:
+        out.print(
+            f"Skipped (no .csv or .parquet file in the folder): {', '.join(report.skipped)}.", soft_wrap=True
+        )
