@@ -106,3 +106,30 @@ def test_events_above_denominator_is_an_input_error():
 def test_zero_denominator_rows_are_left_out():
     pts = chart("u", [1, 2, 3], [1, 0, 3])
     assert pts["x"].tolist() == [0, 2]
+
+
+@pytest.mark.parametrize(("prime", "plain"), [("pp", "p"), ("up", "u")])
+def test_zero_event_baseline_gives_the_plain_charts_limits_not_nan(prime, plain):
+    # p-bar = 0 (u-bar = 0): sigma_i = 0, so z = 0/0; the limits collapse onto the centre, 0
+    n = [50, 60, 70, 80] * 3
+    pts = chart(prime, [0] * 12, n)
+    reference = chart(plain, [0] * 12, n)
+    for column in ("centre", "lpl", "upl", "lower_near", "upper_near"):
+        assert pts[column].tolist() == [0.0] * 12
+        assert pts[column].tolist() == reference[column].tolist()
+    assert (pts["special_cause"] == "none").all()
+
+
+def test_all_event_baseline_p_prime_collapses_onto_one():
+    n = [50, 60, 70, 80] * 3
+    pts = chart("pp", n, n)
+    assert pts["lpl"].tolist() == [1.0] * 12 and pts["upl"].tolist() == [1.0] * 12
+    assert (pts["special_cause"] == "none").all()
+
+
+@pytest.mark.parametrize("prime", ["pp", "up"])
+def test_event_after_a_zero_event_baseline_is_outside_the_limits(prime):
+    pts = chart(prime, [0] * 12 + [3], [100] * 13, fix_after=12, improvement="decrease")
+    assert pts["upl"].iloc[-1] == 0.0
+    assert pts["special_cause"].iloc[-1] == "outside_limits"
+    assert pts["point_type"].iloc[-1] == "special_cause_concern"

@@ -48,3 +48,44 @@ def test_t_chart_needs_positive_times():
 
     with pytest.raises(InputError, match="> 0"):
         rare("t", [1.0, 0.0, 2.0])
+
+
+def test_g_chart_centre_is_the_median_and_limits_come_from_the_mean():
+    y = [1, 2, 3, 10]
+    pts = rare("g", y)
+    mean = 4.0
+    sigma = math.sqrt(mean * (mean + 1))
+    assert pts["centre"].iloc[0] == 2.5  # median of 1, 2, 3, 10
+    assert pts["upl"].iloc[0] == pytest.approx(mean + 3 * sigma)
+    assert pts["upper_near"].iloc[0] == pytest.approx(mean + 2 * sigma)
+    assert pts["lpl"].iloc[0] == 0.0
+
+
+def test_g_chart_shift_rule_uses_the_median():
+    # the first eight points are all below the mean (46/9 = 5.1), a shift around the mean; the
+    # median is 3: the 1s are below it and the 3s on it (breaking runs), so no shift
+    y = [1, 3, 1, 3, 1, 3, 1, 3, 30]
+    result = spc(pd.DataFrame({"x": range(9), "y": np.asarray(y, float)}), "x", "y", chart="g")
+    assert result.points["centre"].iloc[0] == 3.0
+    assert not (result.points["special_cause"] == "shift").any()
+    # the runs analysis is about the median too: 4 useful points below, 1 above
+    assert result.summary["longest_run"].iloc[0] == 4
+
+
+def test_g_chart_shift_rule_rarely_fires_on_in_control_geometric_data():
+    # 2000 in-control series of 24 geometric counts (cases between events, mean 20). Around the
+    # mean ~63% of points lie below it and a shift of 7 fired in ~21% of series; around the
+    # median the sides are balanced (about 5%).
+    rng = np.random.default_rng(2024)
+    n_series, n_points = 2000, 24
+    gaps = rng.geometric(1 / 21, size=(n_series, n_points)) - 1
+    data = pd.DataFrame(
+        {
+            "s": np.repeat(np.arange(n_series), n_points),
+            "x": np.tile(np.arange(n_points), n_series),
+            "y": gaps.ravel().astype(float),
+        }
+    )
+    points = spc(data, "x", "y", by=["s"], chart="g").points
+    shift_rate = (points["special_cause"] == "shift").groupby(points["s"]).any().mean()
+    assert shift_rate < 0.08

@@ -8,7 +8,8 @@ Definitions (methods.md 2.5; qicharts2 0.8.1 ``qic.p``, ``qic.pp``, ``qic.u``, `
 - u chart: u-bar = sum(y)/sum(n); sigma_i = sqrt(u-bar / n_i); lower limits clipped at 0.
 - Laney p' / u' (Laney 2002): z_i = (y_i/n_i - CL) / sigma_i on the baseline;
   sigma_z = mean(|z_i - z_{i-1}|) / 1.128 (optionally screened at 3.267 x the mean); limits
-  CL +/- 3 sigma_i sigma_z (same clipping as p / u).
+  CL +/- 3 sigma_i sigma_z (same clipping as p / u). With p-bar = 0 or 1 (u-bar = 0) sigma_i = 0
+  and the limits equal the centre, as for p / u.
 - c chart: c-bar = mean(y); limits c-bar +/- 3 sqrt(c-bar), near +/- 2 sqrt(c-bar), lower clipped at 0.
 
 Plotted values are proportions / rates y_i / n_i for p, p', u, u' and counts for c.
@@ -58,7 +59,13 @@ def attribute_limits(
 def laney_sigma_z(
     layout: Layout, value: np.ndarray, centre: np.ndarray, sigma: np.ndarray, screen: bool
 ) -> np.ndarray:
-    """Laney's between-subgroup factor sigma_z per segment: mean moving range of z / 1.128."""
+    """Laney's between-subgroup factor sigma_z per segment: mean moving range of z / 1.128.
+
+    A baseline with p-bar = 0 or 1 (or u-bar = 0) has sigma_i = 0 and every baseline value on
+    the centre, so z = 0/0: z is taken as 0 there (the value is on the centre line). sigma_z is
+    then 0 and the limits collapse onto the centre, exactly as the plain p / u chart's
+    (sigma_i = 0) instead of NaN.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (value - centre) / sigma
+        z = np.where(sigma > 0, (value - centre) / sigma, 0.0)
     return mean_moving_range(layout, z, screen, MR_SCREEN) / D2

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from wardwatch.errors import InputError
 from wardwatch.stats.attribute import attribute_limits
-from wardwatch.stats.rare_events import g_limits, t_limits
+from wardwatch.stats.rare_events import g_limits, t_back_transform, t_rule_scale
 from wardwatch.stats.runchart import run_chart_limits, runs_analysis
 from wardwatch.stats.spc_constants import RULE_SETS, SHORT_BASELINE
 from wardwatch.stats.spc_limits import Limits, xmr_limits
@@ -173,14 +173,15 @@ def spc(
 ) -> SPCResult:
     """SPC chart values, special causes, variation and assurance for every series in ``data``.
 
-    - ``x``: period column (dates or numbers); points are sorted by it within each series.
+    - ``x``: period column; numbers and dates (datetime64, timezone-aware or not, or Python
+      ``date`` objects) are sorted within each series; text labels keep their input order.
     - ``y``: the value (xmr, run, t: the measure; g: cases or days between events; c: counts;
       p, pp, u, up: event counts, divided by ``n`` to give the plotted proportion / rate).
     - ``n``: denominators (required for p, pp, u, up; passed through otherwise).
     - ``by``: columns identifying a series; all series are computed together.
     - ``improvement``: "increase" | "decrease" | "neutral"; ``target`` drives the assurance.
-    - ``rebase``: x values where a new segment starts (for all series), or a dict mapping a
-      series key (value, or tuple of by-values) to its list of x values.
+    - ``rebase``: x values where a new segment starts (for all series; a single value is one
+      value), or a dict mapping a series key (value, or tuple of by-values) to its x values.
     - ``fix_after``: limits from the first N points of each segment only.
     - ``rules``: "mdc" (Making Data Count 2023: no moving-range screening, two-in-three counts
       every point beyond 2 sigma, conflicts resolve to improvement) or "ptd" (NHSRplotthedots
@@ -198,13 +199,13 @@ def spc(
 
     y_raw = prepared.y
     n_raw = prepared.n
-    values, limits = _limits(options, layout, y_raw, n_raw)
-    runs = runs_analysis(layout, values, limits.centre)
+    values, rule_values, rule_limits, limits = _limits(options, layout, y_raw, n_raw)
+    runs = runs_analysis(layout, rule_values, rule_limits.centre)
     rule_set = RULE_SETS[options.rules]
     classes = classify(
         layout,
-        values,
-        limits,
+        rule_values,
+        rule_limits,
         improvement_sign=IMPROVEMENTS[options.improvement],
         run_length=options.run_length,
         two_in_three_mode=rule_set.two_in_three,
@@ -233,17 +234,27 @@ def spc(
     return SPCResult(points=points, summary=summary, options=options)
 
 
-def _limits(options: SPCOptions, layout, y: np.ndarray, n: np.ndarray | None) -> tuple[np.ndarray, Limits]:
+def _limits(
+    options: SPCOptions, layout, y: np.ndarray, n: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, Limits, Limits]:
+    """(plotted values, values the rules run on, limits the rules use, limits to output).
+
+    Only the t chart has a separate rule scale: its rules run on y ** (1/3.6) where the limits
+    are exact, and the limits are back-transformed for output only.
+    """
     chart = options.chart
+    if chart == "t":
+        transformed, transformed_limits = t_rule_scale(layout, y, options.screen)
+        return y, transformed, transformed_limits, t_back_transform(transformed_limits)
     if chart == "xmr":
-        return y, xmr_limits(layout, y, options.screen)
-    if chart in ("p", "pp", "u", "up", "c"):
-        return attribute_limits(layout, chart, y, n, options.screen)
-    if chart == "run":
-        return y, run_chart_limits(layout, y)
-    if chart == "g":
-        return y, g_limits(layout, y)
-    return y, t_limits(layout, y, options.screen)
+        values, limits = y, xmr_limits(layout, y, options.screen)
+    elif chart in ("p", "pp", "u", "up", "c"):
+        values, limits = attribute_limits(layout, chart, y, n, options.screen)
+    elif chart == "run":
+        values, limits = y, run_chart_limits(layout, y)
+    else:
+        values, limits = y, g_limits(layout, y)
+    return values, values, limits, limits
 
 
 def _labels(names: tuple[str, ...], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -364,6 +375,12 @@ def _validate(
             raise InputError(f"spc: target must be a number (got {target!r})") from None
         if np.isnan(target):
             target = None
+    if rebase is not None:
+        rebase = (
+            {key: _rebase_values(values) for key, values in rebase.items()}
+            if isinstance(rebase, dict)
+            else _rebase_values(rebase)
+        )
     rule_set = RULE_SETS[rules]
     if screen is None:
         screen = default_screen(chart, rule_set.screen)
@@ -448,34 +465,100 @@ def _prepare(data: pd.DataFrame, options: SPCOptions) -> _Prepared:
         series = series * max(len(uniques), 1) + codes
     if len(options.by) > 1:
         series = np.unique(series, return_inverse=True)[1].reshape(-1)
-    x_codes, x_uniques = pd.factorize(data[options.x], sort=True)
-    x_codes = x_codes[rows]
-    # already sorted (the usual case for extracts): skip the sort
-    if series.size < 2 or (
-        np.all((series[1:] > series[:-1]) | ((series[1:] == series[:-1]) & (x_codes[1:] >= x_codes[:-1])))
-    ):
-        order = np.arange(series.size)
+    x_key = _code_x(data[options.x], options.x)
+    x_codes = x_key.codes[rows]
+    if x_key.ordered:
+        # already sorted (the usual case for extracts): skip the sort
+        if series.size < 2 or np.all(
+            (series[1:] > series[:-1]) | ((series[1:] == series[:-1]) & (x_codes[1:] >= x_codes[:-1]))
+        ):
+            order = np.arange(series.size)
+        else:
+            order = np.lexsort((x_codes, series))
     else:
-        order = np.lexsort((x_codes, series))
+        # text x (e.g. "Feb-23"): no natural order, keep each series' rows in input order
+        order = np.argsort(series, kind="stable")
     series = series[order]
     x_codes = x_codes[order]
     y = y[rows][order]
     n = n[rows][order] if n is not None else None
     prepared_by = {c: _Coded(codes[order], uniques) for c, (codes, uniques) in by_codes.items()}
-    x_coded = _Coded(x_codes, pd.Index(x_uniques))
+    x_coded = _Coded(x_codes, x_key.uniques)
     _check_values(y, n, options)
 
-    if series.size > 1:
-        dup = (series[1:] == series[:-1]) & (x_codes[1:] == x_codes[:-1])
-        if dup.any():
-            i = int(np.flatnonzero(dup)[0]) + 1
-            where = {c: coded.value(i) for c, coded in prepared_by.items()}
-            raise InputError(
-                f"spc: x value {x_coded.value(i)!r} appears more than once in series {where or '(all)'}; "
-                "aggregate to one row per period or add the series column to --by"
-            )
-    local_segment = _rebase_groups(options, series, prepared_by, x_coded)
+    dup_row = _first_duplicate(series, x_codes, len(x_key.uniques), x_key.ordered)
+    if dup_row is not None:
+        where = {c: coded.value(dup_row) for c, coded in prepared_by.items()}
+        raise InputError(
+            f"spc: x value {x_coded.value(dup_row)!r} appears more than once in series {where or '(all)'}; "
+            "aggregate to one row per period or add the series column to --by"
+        )
+    local_segment = _rebase_groups(options, series, prepared_by, x_coded, x_key)
     return _Prepared(series, prepared_by, x_coded, y, n, local_segment)
+
+
+@dataclass(frozen=True)
+class _XKey:
+    """The x column factorized: ``codes`` per input row (-1 for missing), ``uniques`` (output
+    values), ``keys`` (the same values in a comparable form, for rebase look-ups) and whether x
+    has a natural order (``ordered``; codes then follow it)."""
+
+    codes: np.ndarray
+    uniques: pd.Index
+    keys: pd.Index
+    ordered: bool
+
+
+_DATE_KINDS = ("date", "datetime", "datetime64")
+_NUMBER_KINDS = ("integer", "floating", "mixed-integer-float", "decimal")
+
+
+def _code_x(column: pd.Series, name: str) -> _XKey:
+    """Factorize x. Numbers, dates (datetime64 with or without a timezone, or Python ``date`` /
+    ``datetime`` objects), periods, timedeltas and categoricals are sorted; anything else (text)
+    keeps its input order (docs/deviations.md)."""
+    dtype = column.dtype
+    sortable_dtype = (
+        pd.api.types.is_numeric_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, (pd.PeriodDtype, pd.CategoricalDtype))
+    )
+    if sortable_dtype:
+        codes, uniques = pd.factorize(column, sort=True)
+        index = pd.Index(uniques)
+        return _XKey(codes, index, index, True)
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    codes, uniques = pd.factorize(column, sort=False)
+    uniques = pd.Index(uniques)
+    if kind in _DATE_KINDS or kind in _NUMBER_KINDS:
+        try:
+            keys = pd.Index(pd.to_datetime(uniques) if kind in _DATE_KINDS else pd.to_numeric(uniques))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InputError(
+                f"spc: x column {name!r} holds {kind} values that cannot be put in order ({exc}); "
+                "give x as one kind of date (one timezone, or none) or number"
+            ) from None
+        # sort the uniques by their comparable keys and renumber the codes to match
+        perm = np.argsort(keys.to_numpy(), kind="stable")
+        rank = np.empty(perm.size, dtype=np.int64)
+        rank[perm] = np.arange(perm.size)
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+        return _XKey(codes, uniques[perm], keys[perm], True)
+    return _XKey(codes, uniques, uniques, False)
+
+
+def _first_duplicate(series: np.ndarray, x_codes: np.ndarray, n_x: int, ordered: bool) -> int | None:
+    """Sorted-row index of the first repeat of an (series, x) pair, or None."""
+    if series.size < 2:
+        return None
+    if ordered:  # rows sorted by (series, x): repeats are neighbours
+        dup = (series[1:] == series[:-1]) & (x_codes[1:] == x_codes[:-1])
+        return int(np.flatnonzero(dup)[0]) + 1 if dup.any() else None
+    pair = series.astype(np.int64) * max(n_x, 1) + x_codes
+    order = np.argsort(pair, kind="stable")
+    dup = pair[order][1:] == pair[order][:-1]
+    return int(order[np.flatnonzero(dup)[0] + 1]) if dup.any() else None
 
 
 def _check_values(y: np.ndarray, n: np.ndarray | None, options: SPCOptions) -> None:
@@ -490,41 +573,88 @@ def _check_values(y: np.ndarray, n: np.ndarray | None, options: SPCOptions) -> N
         raise InputError(f"spc: t chart needs times between events > 0 in {options.y!r}")
 
 
-def _rebase_groups(options: SPCOptions, series: np.ndarray, by: dict[str, _Coded], x: _Coded) -> np.ndarray:
-    """Rebase group of every row: how many rebase x values are <= its x (per series)."""
+def _rebase_values(values: Any) -> list:
+    """A rebase list; a single value (a string, date or number) is one value, not a sequence."""
+    if not pd.api.types.is_list_like(values):
+        return [values]
+    return list(values)
+
+
+def _comparable_rebase(keys: pd.Index, values: list) -> Any:
+    """Rebase values converted to the kind of the x keys (raises TypeError / ValueError)."""
+    if isinstance(keys, pd.DatetimeIndex):
+        converted = pd.DatetimeIndex(pd.to_datetime(values))
+        if keys.tz is not None:
+            # naive rebase dates are read in the x column's timezone
+            converted = (
+                converted.tz_localize(keys.tz) if converted.tz is None else converted.tz_convert(keys.tz)
+            )
+        elif converted.tz is not None:
+            raise ValueError("the rebase values carry a timezone but x has none")
+        return converted
+    if pd.api.types.is_numeric_dtype(keys.dtype) and not pd.api.types.is_bool_dtype(keys.dtype):
+        return pd.to_numeric(pd.Series(values)).to_numpy()
+    return values
+
+
+def _rebase_groups(
+    options: SPCOptions, series: np.ndarray, by: dict[str, _Coded], x: _Coded, x_key: _XKey
+) -> np.ndarray:
+    """Rebase group of every row (per series).
+
+    Ordered x (numbers, dates): how many rebase values are <= the row's x, i.e. a rebase starts
+    a segment at the first x on or after it. Text x (kept in input order): a rebase value must be
+    an x value, and the segment starts at the row that has it.
+    """
     rebase = options.rebase
     if rebase is None or (not isinstance(rebase, dict) and len(rebase) == 0):
         return np.zeros(series.size, dtype=np.int64)
-    x_index = x.uniques
+    keys = x_key.keys
 
-    def codes_for(values) -> np.ndarray:
-        values = list(values)
+    def fail(values: list, why: str) -> InputError:
+        return InputError(
+            f"spc: rebase values {values!r} do not fit the x column {options.x!r} ({keys.dtype}): {why}; "
+            "give rebase values of the same kind as x (e.g. dates for a date column)"
+        )
+
+    def ordered_codes(values: list) -> np.ndarray:
+        """Positions of the rebase values among the sorted x keys."""
         try:
-            if isinstance(x_index, pd.DatetimeIndex):
-                values = pd.to_datetime(values)
-            elif pd.api.types.is_numeric_dtype(x_index.dtype):
-                values = pd.to_numeric(pd.Series(values)).to_numpy()
-            else:
-                values = [str(v) for v in values]
-        except (TypeError, ValueError):
-            raise InputError(
-                f"spc: rebase values {values} are not of the same kind as the x column"
-            ) from None
-        # position of each rebase value among the sorted x values: the rebase x itself starts a group
-        return np.sort(x_index.searchsorted(values, side="left"))
+            converted = _comparable_rebase(keys, values)
+            positions = keys.searchsorted(converted, side="left")
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise fail(values, str(exc)) from None
+        return np.sort(np.asarray(positions))
+
+    def groups_for(values: Any, rows: np.ndarray | slice) -> np.ndarray:
+        values = _rebase_values(values)
+        codes = x.codes[rows]
+        if x_key.ordered:
+            return np.searchsorted(ordered_codes(values), codes, side="right")
+        found = keys.get_indexer(pd.Index(values, dtype=object))
+        if (found < 0).any():
+            missing = [v for v, f in zip(values, found) if f < 0]
+            raise fail(values, f"{missing!r} not among the x values (text x is matched exactly)")
+        starts = np.isin(codes, found)
+        seg_series = series[rows]
+        total = np.cumsum(starts)
+        # restart the count at each series: subtract the count before the series' first row
+        first = np.r_[True, seg_series[1:] != seg_series[:-1]] if seg_series.size else np.zeros(0, bool)
+        before = (total - starts)[first]
+        return total - np.repeat(before, np.diff(np.append(np.flatnonzero(first), seg_series.size)))
 
     if not isinstance(rebase, dict):
-        return np.searchsorted(codes_for(rebase), x.codes, side="right")
+        return groups_for(rebase, slice(None))
     if not options.by:
         raise InputError("spc: rebase as a dict (series -> x values) needs by-columns")
     groups = np.zeros(series.size, dtype=np.int64)
     first_rows = np.flatnonzero(np.r_[True, series[1:] != series[:-1]]) if series.size else np.zeros(0, int)
-    keys = zip(*(by[c].values(first_rows) for c in options.by))
-    series_of_key = {tuple(key): series[row] for key, row in zip(keys, first_rows)}
+    by_keys = zip(*(by[c].values(first_rows) for c in options.by))
+    series_of_key = {tuple(key): series[row] for key, row in zip(by_keys, first_rows)}
     for key, values in rebase.items():  # one step per series that has rebases, not per point
         key_tuple = key if isinstance(key, tuple) else (key,)
         if key_tuple not in series_of_key:
             raise InputError(f"spc: rebase given for series {key!r}, which is not in the data")
-        mask = series == series_of_key[key_tuple]
-        groups[mask] = np.searchsorted(codes_for(values), x.codes[mask], side="right")
+        mask = np.flatnonzero(series == series_of_key[key_tuple])
+        groups[mask] = groups_for(values, mask)
     return groups

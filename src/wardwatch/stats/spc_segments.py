@@ -77,11 +77,20 @@ def segment_sum(layout: Layout, values: np.ndarray, mask: np.ndarray | None = No
 
 
 def segment_mean(layout: Layout, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Mean of ``values`` over the rows of each segment where ``mask`` (NaN when none)."""
-    total = segment_sum(layout, values, mask)
+    """Mean of ``values`` over the rows of each segment where ``mask`` (NaN when none).
+
+    Two passes, as R's ``mean()``: m = sum / count, then m + mean(values - m). The correction
+    removes the rounding of the running sum, so a constant segment has exactly its value as
+    mean (a one-pass mean of twelve 83.7s is 83.70000000000002, which put every point of a
+    constant XmR chart "outside" limits that had collapsed onto it).
+    """
     count = np.bincount(layout.seg, weights=mask.astype(float), minlength=layout.n_segments)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return total / count
+        first = segment_sum(layout, values, mask) / count
+        residual = np.where(mask, values - first[layout.seg], 0.0)
+        correction = np.bincount(layout.seg, weights=residual, minlength=layout.n_segments) / count
+    # a non-finite first pass (inf values) has no meaningful correction: keep it as it is
+    return np.where(np.isfinite(first), first + correction, first)
 
 
 def baseline_moving_ranges(layout: Layout, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,12 +111,14 @@ def mean_moving_range(layout: Layout, values: np.ndarray, screen: bool, screen_f
     """Mean moving range of each segment's baseline, optionally screened (methods.md 2.1).
 
     Screening (Nelson 1982, as NHSRplotthedots): moving ranges >= ``screen_factor`` x their mean
-    are dropped and the mean is recomputed once.
+    are dropped and the mean is recomputed once. When every moving range is 0 there is nothing
+    to screen (``mr < 3.267 x 0`` would drop them all and leave no mean): they are all kept.
     """
     mr, valid = baseline_moving_ranges(layout, values)
     amr = segment_mean(layout, mr, valid)
     if screen:
-        keep = valid & (mr < screen_factor * amr[layout.seg])
+        amr_row = amr[layout.seg]
+        keep = valid & ((mr < screen_factor * amr_row) | (amr_row == 0))
         amr = segment_mean(layout, mr, keep)
     return amr
 
