@@ -10,7 +10,8 @@ Reads the ``admissions`` table of the warehouse, fits the case-mix risk model
   expected" is said only when the SMR is below the lower 95% limit;
 - ``funnel_sepsis.csv`` (+ ``funnel_sepsis.svg``): the sepsis SMR funnel over the whole window;
 - ``cusum_alerts.csv``: risk-adjusted CUSUM alerts (Steiner et al. 2000; upper RA = 2, lower RA =
-  1/2) per org x diagnosis group, thresholds chosen by simulation to a stated in-control ARL;
+  1/2) per org x diagnosis group, each chart's threshold chosen by simulation from its own case
+  mix to an in-control ARL of ``arl_years`` years of its own volume;
   ``cusum_thresholds.csv`` lists them; CUSUM and VLAD SVGs for every alerting series (``charts/``);
 - ``calibration.csv`` (observed vs expected by risk decile) and ``model.json`` (the fitted model).
 
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from wardwatch.errors import InputError
-from wardwatch.stats.cusum import CusumResult, choose_threshold, run_cusums
+from wardwatch.stats.cusum import CusumResult, run_cusums, threshold_for_chart
 from wardwatch.stats.exact import garwood_interval
 from wardwatch.stats.funnel import BAND_AS, BAND_LOW, FunnelResult, funnel
 from wardwatch.stats.riskmodel import RiskModel, fit_risk_model
@@ -119,6 +120,9 @@ def prepare(spells: pd.DataFrame) -> pd.DataFrame:
     died_30 = out["died_within_30d_of_discharge"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     out["died"] = (died_h | died_30).astype(np.int8)
     out["admitted_at"] = pd.to_datetime(out["admitted_at"])
+    if out["admitted_at"].isna().any():
+        raise InputError(f"{int(out['admitted_at'].isna().sum())} of {len(out)} admissions have no admitted_at; "
+                         "the risk model and the CUSUM order need it: fix or remove those spells")
     out["fin_year"] = (out["admitted_at"].dt.year - (out["admitted_at"].dt.month < 4)).astype(int)
     out["org_code"] = out["org_code"].astype(str)
     out["diagnosis_group"] = out["diagnosis_group"].astype(str)
@@ -139,7 +143,7 @@ def _band_rows(frame: pd.DataFrame) -> pd.DataFrame:
     out["band"] = NOT_ASSESSED
     for col in ("ll95", "ul95", "z", "tau2"):
         out[col] = np.nan
-    ok = out["expected"] >= 0.005  # the SHMI method rounds E to 2 dp
+    ok = _bandable(out["expected"])
     if ok.sum() < 3:
         return out
     res = funnel(out.loc[ok], "org_code", "observed", "expected", type="SR", method="shmi", od="additive")
@@ -149,6 +153,16 @@ def _band_rows(frame: pd.DataFrame) -> pd.DataFrame:
         out.loc[ok, col] = u.loc[idx, col].to_numpy()
     out.loc[ok, "tau2"] = res.tau2
     return out
+
+
+def _bandable(expected: pd.Series) -> pd.Series:
+    """Rows the SHMI funnel can take: E still > 0 after its rounding to 2 dp.
+
+    Tested with the funnel's own rounding (``Series.round``, half to even on the binary value),
+    not ``E >= 0.005``: E = 0.005 rounds to 0.00 and would make the funnel reject the whole
+    diagnosis group x period.
+    """
+    return expected.round(2) > 0
 
 
 def smr_table(spells: pd.DataFrame) -> pd.DataFrame:
@@ -223,28 +237,36 @@ def sepsis_answer(result: MortalityResult | pd.DataFrame, org: str, period: str 
 
 
 def cusum_thresholds(spells: pd.DataFrame, *, arl_years: float = 100.0, n_sim: int = 200, seed: int = 0,
-                     progress: Callable[[str], None] | None = None) -> tuple[dict, dict, pd.DataFrame]:
-    """Per diagnosis group, h for the upper (RA=2) and lower (RA=1/2) charts by simulation.
+                     max_horizon: int = 10_000, progress: Callable[[str], None] | None = None
+                     ) -> tuple[dict, dict, pd.DataFrame]:
+    """h for the upper (RA=2) and lower (RA=1/2) chart of every org x diagnosis group.
 
-    Target in-control ARL (in patients) = ``arl_years`` x the median number of spells a trust has
-    in that group per year, so a typical chart false-alarms about once per ``arl_years`` years
-    (over a 3-year window roughly 3/``arl_years`` of charts, per direction).
+    Each chart gets its own threshold (methods 4.3: the local case mix; 4.5: per chart, by
+    volume): risks are resampled from that chart's own spells, and the target in-control ARL in
+    patients is ``arl_years`` x that chart's spells per year (its spells / the length of the
+    data window), so every chart, large or small, false-alarms about once per ``arl_years``
+    years per direction. Targets above ``max_horizon`` patients use the exp(h) extrapolation of
+    :func:`wardwatch.stats.cusum.threshold_for_chart` (``method`` column). Keys of the returned
+    dicts are ``(org_code, diagnosis_group)``.
     """
-    years = max(spells["admitted_at"].max() - spells["admitted_at"].min(), pd.Timedelta(days=1)) / pd.Timedelta(days=365.25)
+    span = spells["admitted_at"].max() - spells["admitted_at"].min() if len(spells) else pd.Timedelta(0)
+    years = max(max(span, pd.Timedelta(days=1)) / pd.Timedelta(days=365.25), 1.0 / 12)
     rows, h_up, h_lo = [], {}, {}
-    for i, (group, g) in enumerate(spells.groupby("diagnosis_group", sort=True)):
-        per_org_year = float(g.groupby("org_code").size().median()) / max(years, 1.0 / 12)
-        target = max(100.0, arl_years * per_org_year)
-        risks = g["expected"].to_numpy()
+    charts = spells.groupby(["org_code", "diagnosis_group"], sort=True, observed=True)["expected"]
+    for i, ((org, group), risks) in enumerate(charts):
+        per_year = len(risks) / years
+        target = max(100.0, arl_years * per_year)
         if progress:
-            progress(f"CUSUM threshold: {group}")
-        up = choose_threshold(risks, target_arl=target, ra=2.0, n_sim=n_sim, seed=seed + 2 * i)
-        lo = choose_threshold(risks, target_arl=target, ra=0.5, n_sim=n_sim, seed=seed + 2 * i + 1)
-        h_up[(group,)] = up.h
-        h_lo[(group,)] = lo.h
-        rows.append({"diagnosis_group": group, "target_arl": target, "h_upper": up.h, "arl_upper": up.arl,
+            progress(f"CUSUM threshold: {org} {group}")
+        p = risks.to_numpy(dtype=float)
+        up = threshold_for_chart(p, target, ra=2.0, n_sim=n_sim, seed=seed + 2 * i, max_horizon=max_horizon)
+        lo = threshold_for_chart(p, target, ra=0.5, n_sim=n_sim, seed=seed + 2 * i + 1, max_horizon=max_horizon)
+        h_up[(org, group)] = up.h
+        h_lo[(org, group)] = lo.h
+        rows.append({"org_code": org, "diagnosis_group": group, "spells": len(p), "spells_per_year": per_year,
+                     "mean_risk": float(p.mean()), "target_arl": target, "h_upper": up.h, "arl_upper": up.arl,
                      "arl_upper_se": up.arl_se, "h_lower": lo.h, "arl_lower": lo.arl, "arl_lower_se": lo.arl_se,
-                     "n_sim": n_sim})
+                     "method": up.method, "n_sim": n_sim})
     return h_up, h_lo, pd.DataFrame(rows)
 
 
@@ -296,9 +318,9 @@ def run_mortality(
 
     sepsis = smr[(smr["diagnosis_group"] == "sepsis") & (smr["period"] == OVERALL)]
     funnel_sepsis = None
-    if len(sepsis[sepsis["expected"] >= 0.005]) >= 3:
-        funnel_sepsis = funnel(sepsis[sepsis["expected"] >= 0.005], "org_code", "observed", "expected",
-                               type="SR", method="shmi", od="additive")
+    sepsis = sepsis[_bandable(sepsis["expected"])]
+    if len(sepsis) >= 3:
+        funnel_sepsis = funnel(sepsis, "org_code", "observed", "expected", type="SR", method="shmi", od="additive")
 
     say("CUSUM thresholds")
     h_up, h_lo, thresholds = cusum_thresholds(spells, arl_years=arl_years, n_sim=n_sim, seed=seed, progress=progress)

@@ -142,3 +142,87 @@ def test_run_cusums_alert_list_and_vlad():
     assert list(a["vlad"]) == pytest.approx(list(np.cumsum([0.1] * 8) - np.cumsum(frame["died"][:8])))
     b = res.series(org_code="B")
     assert list(b["index"]) == [1, 2, 3] and (b["lower"] <= 0).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# regression: bad rows must not silently switch a chart off; empty input; missing series keys
+
+
+def _two_series(n: int = 60) -> pd.DataFrame:
+    dates = pd.date_range("2018-04-01", periods=n, freq="D")
+    return pd.DataFrame({
+        "org_code": ["A"] * n + ["B"] * n,
+        "diagnosis_group": "sepsis",
+        "admitted_at": list(dates) * 2,
+        "p": 0.1,
+        "died": ([1] * 10 + [0] * (n - 10)) * 2,  # 10 deaths in a row: the upper chart must signal
+    })
+
+
+@pytest.mark.parametrize("column,value,what", [
+    ("p", np.nan, "risk"), ("p", 1.5, "risk"), ("p", -0.1, "risk"),
+    ("died", np.nan, "outcome"), ("died", 2, "outcome"),
+])
+def test_bad_risk_or_outcome_rejected_with_count(column, value, what):
+    from wardwatch.errors import InputError
+
+    frame = _two_series()
+    frame[column] = frame[column].astype(float)
+    frame.loc[[0, 3, 70], column] = value
+    with pytest.raises(InputError, match=rf"3 row\(s\) with an? {what}"):
+        run_cusums(frame, series=["org_code", "diagnosis_group"], date="admitted_at", risk="p",
+                   outcome="died", h_upper=1.5, h_lower=10.0)
+
+
+def test_one_nan_weight_no_longer_silences_the_chart():
+    from wardwatch.errors import InputError
+
+    w = np.full(20, 1.0)
+    w[0] = np.nan  # before: every later X_t was NaN, NaN > h is False, so no signal ever
+    with pytest.raises(InputError, match="1 of 20 CUSUM weight"):
+        cusum_path(w, h=2.5)
+
+
+def test_run_cusums_empty_frame():
+    empty = _two_series().iloc[:0]
+    res = run_cusums(empty, series=["org_code", "diagnosis_group"], date="admitted_at", risk="p",
+                     outcome="died", h_upper=1.5, h_lower=10.0)
+    assert res.paths.empty and res.alerts.empty and res.thresholds.empty
+    assert {"org_code", "diagnosis_group", "h_upper"} <= set(res.thresholds.columns)
+    assert {"upper", "lower", "vlad"} <= set(res.paths.columns)
+
+
+def test_missing_series_key_rejected():
+    from wardwatch.errors import InputError
+
+    frame = _two_series()
+    frame["org_code"] = frame["org_code"].astype(object)
+    frame.loc[[5, 6], "org_code"] = None  # before: each such row became a series of its own
+    with pytest.raises(InputError, match=r"2 row\(s\) with a missing series key"):
+        run_cusums(frame, series=["org_code", "diagnosis_group"], date="admitted_at", risk="p",
+                   outcome="died", h_upper=1.5, h_lower=10.0)
+
+
+def test_valid_two_series_signal_each():
+    res = run_cusums(_two_series(), series=["org_code", "diagnosis_group"], date="admitted_at", risk="p",
+                     outcome="died", h_upper=1.5, h_lower=10.0)
+    # 3 deaths at p = 0.1 give 3 (ln 2 - ln 1.1) = 1.53 > 1.5: each series signals at its 3rd patient
+    first = res.alerts.groupby("org_code")["patients_since_reset"].first()
+    assert list(first.index) == ["A", "B"] and list(first) == [3, 3]
+
+
+@pytest.mark.parametrize("ra", [2.0, 0.5])
+def test_extrapolated_threshold_agrees_with_direct_simulation(ra):
+    from wardwatch.stats.cusum import threshold_for_chart
+
+    target = 40_000
+    direct = choose_threshold(RISKS, target_arl=target, ra=ra, n_sim=200, seed=11)
+    extrap = threshold_for_chart(RISKS, target, ra=ra, n_sim=200, seed=12, max_horizon=5_000)
+    assert direct.method == "simulated" and extrap.method == "extrapolated"
+    # ARL0 ~ exp(h) for a likelihood-ratio CUSUM, so h(40000) - h(5000) ~ ln 8 = 2.08; the
+    # extrapolated h must agree with the direct simulation within its Monte Carlo noise
+    assert extrap.h == pytest.approx(direct.h, abs=0.3)
+    assert extrap.target_arl == target
+    # below max_horizon the chart threshold is the plain simulation
+    small = threshold_for_chart(RISKS, 3_000, ra=ra, n_sim=200, seed=1, max_horizon=5_000)
+    assert small.method == "simulated" and small.h == choose_threshold(RISKS, 3_000, ra=ra, n_sim=200, seed=1).h

@@ -223,3 +223,28 @@ def test_exact_limit_width_grows_as_denominator_falls(p0, start, probs):
         hi = interpolated_quantile_limits(n, target, probs[1], family)
         unfloored = (lo[:-1] > 0) & (lo[1:] > 0)
         assert (np.diff(hi - lo)[unfloored] <= 1e-12).all()
+
+
+def test_shmi_zero_death_units_are_truncated_consistently():
+    # 20 units, 5 with no deaths: their z = ln(0) = -inf ties at average rank 3, so
+    # sp = floor(3 * 10 / 21) = 1, inside the kept range 0 < sp < 9. Before the fix they were
+    # reported as kept (trimmed False) yet silently left out of phi and n_used.
+    rng = np.random.default_rng(4)
+    expected = np.round(rng.uniform(5, 40, 20), 2)
+    observed = np.round(expected * rng.uniform(0.6, 1.6, 20))
+    observed[:5] = 0
+    data = pd.DataFrame({"g": [f"U{i:02d}" for i in range(20)], "o": observed, "e": expected})
+    res = funnel(data, "g", "o", "e", type="SR", method="shmi", od="additive")
+    u = res.units
+    zero = u["numerator"] == 0
+    assert (u.loc[zero, "rank"] == 3).all() and (u.loc[zero, "sp"] == 1).all()
+    assert u.loc[zero, "trimmed"].all() and u.loc[zero, "z_trimmed"].isna().all()
+    kept = ~u["trimmed"]
+    assert res.n_used == int(kept.sum())
+    # phi by hand from the kept units: mean of z^2 with z = sqrt(E) ln(O/E) (methods 3.1-3.2)
+    z_kept = np.sqrt(u.loc[kept, "denominator"]) * np.log(u.loc[kept, "numerator"] / u.loc[kept, "denominator"])
+    assert res.phi == pytest.approx(float(np.mean(z_kept ** 2)), rel=1e-12)
+    # the non-zero units' truncation follows the rank rule unchanged
+    other = ~zero
+    by_rule = ~((u["sp"] > 0) & (u["sp"] < 9))
+    assert (u.loc[other, "trimmed"] == by_rule[other]).all()

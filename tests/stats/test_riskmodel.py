@@ -147,3 +147,122 @@ def test_newton_fit_matches_statsmodels_glm():
     b, se, _ = fit_logistic(x, y, np.ones_like(y))
     ref = sm.GLM(y, x, family=sm.families.Binomial()).fit()
     assert np.allclose(b, ref.params, atol=1e-8) and np.allclose(se, ref.bse, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# regression: groups without spells at a factor's default reference level, separation, bad input
+
+
+def _glm_predictions(data: pd.DataFrame, terms: list[str]) -> np.ndarray:
+    """Predicted risks from statsmodels GLM on dummies built here, independently of wardwatch."""
+    import statsmodels.api as sm
+
+    month = data["admitted_at"].dt.month
+    fy = data["admitted_at"].dt.year - (month < 4)
+    age = data["age"].to_numpy()
+    band = np.select([age < 18, age < 45, age < 65, age < 75, age < 85], ["0-17", "18-44", "45-64", "65-74", "75-84"], "85+")
+    ch = data["charlson_index"].to_numpy()
+    cband = np.select([ch == 0, ch < 3, ch < 5], ["0", "1-2", "3-4"], "5+")
+    values = {"age_band": band, "sex": data["sex"].to_numpy(), "admission_method": data["admission_method"].to_numpy(),
+              "charlson_band": cband, "month": month.astype(str).to_numpy()}
+    cols = []
+    for t in terms:
+        if t == "intercept":
+            cols.append(np.ones(len(data)))
+        elif t == "year_index":
+            cols.append((fy - fy.min()).to_numpy(dtype=float))
+        else:
+            f, lvl = t.split("=", 1)
+            cols.append((values[f] == lvl).astype(float))
+    x = np.column_stack(cols)
+    return sm.GLM(data["died"].to_numpy(), x, family=sm.families.Binomial()).fit().predict(x)
+
+
+def test_all_female_group_fits_and_matches_relabelled_fit():
+    data = simulate(20_000, seed=31).assign(sex="F")
+    model = fit_risk_model(data, "died")  # used to raise LinAlgError (intercept = sex=F column)
+    gm = model.groups["sepsis"]
+    assert gm.spec == "full" and gm.references == {"sex": "F"}
+    assert not any(t.startswith("sex=") for t in gm.terms)
+    assert np.isfinite(gm.se).all() and gm.se.max() < 1.0
+    # sex carries no information in a one-sex group: the fit equals the fit on the same spells
+    # labelled all male (where the default reference applies)
+    males = fit_risk_model(data.assign(sex="M"), "died")
+    assert np.allclose(model.predict(data), males.predict(data), atol=1e-9)
+
+
+def test_no_january_admissions_matches_statsmodels():
+    data = simulate(20_000, seed=32)
+    data = data[data["admitted_at"].dt.month != 1].reset_index(drop=True)
+    model = fit_risk_model(data, "died")
+    gm = model.groups["sepsis"]
+    assert gm.spec == "full" and "month" in gm.references and gm.references["month"] != "1"
+    assert not any(t == f"month={gm.references['month']}" for t in gm.terms)
+    assert np.isfinite(gm.se).all() and gm.se.max() < 1.0
+    assert "year_index" in gm.terms and len([t for t in gm.terms if t.startswith("month=")]) == 10
+    assert np.allclose(model.predict(data), _glm_predictions(data, gm.terms), atol=1e-8)
+
+
+def test_sparse_reference_level_is_replaced():
+    # 4 male spells, none died: with "M" as reference the intercept is estimated from 4 spells
+    # with no deaths (separation: coefficients drift, standard errors explode)
+    data = simulate(20_000, seed=33).assign(sex="F")
+    data.loc[:3, "sex"] = "M"
+    data.loc[:3, "died"] = 0
+    gm = fit_risk_model(data, "died").groups["sepsis"]
+    assert np.isfinite(gm.coef).all() and gm.se.max() < 1.0, dict(zip(gm.terms, gm.se))
+    assert gm.references == {"sex": "F"} and "sex=M" in gm.dropped_levels
+
+
+def test_collinear_year_index_is_dropped():
+    # January-June 2018: year index (2017/18 vs 2018/19) equals "month in April-June"
+    rng = np.random.default_rng(34)
+    data = simulate(20_000, seed=34)
+    data["admitted_at"] = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 181, len(data)), unit="D")
+    gm = fit_risk_model(data, "died").groups["sepsis"]
+    assert gm.spec == "full" and np.isfinite(gm.se).all() and gm.se.max() < 1.0
+    months = [t for t in gm.terms if t.startswith("month=")]
+    assert len(months) + ("year_index" in gm.terms) == 5  # 6 months: 5 free parameters
+    assert np.allclose(fit_risk_model(data, "died").predict(data), _glm_predictions(data, gm.terms), atol=1e-8)
+
+
+def test_separated_full_model_falls_back_to_reduced():
+    # quasi-complete separation: female elective spells all die, male emergency spells all
+    # survive, the rest die at random. Every level has deaths and survivors, but along the
+    # direction (sex=F) + (elective) the linear predictor separates the outcomes, so the full
+    # model's MLE does not exist (coefficients drift to infinity)
+    rng = np.random.default_rng(35)
+    data = simulate(4_000, seed=35)
+    data["sex"] = rng.choice(["M", "F"], len(data))
+    data["admission_method"] = rng.choice(["emergency", "elective"], len(data))
+    female, elective = data["sex"] == "F", data["admission_method"] == "elective"
+    data["died"] = np.where(female & elective, 1, np.where(~female & ~elective, 0, rng.random(len(data)) < 0.3))
+    data["died"] = data["died"].astype(int)
+    gm = fit_risk_model(data, "died").groups["sepsis"]
+    assert gm.spec == "reduced" and "full model not used" in gm.note
+    assert np.isfinite(gm.se).all() and gm.se.max() < 5.0
+
+
+def test_fit_logistic_raises_on_separation():
+    from wardwatch.stats.riskmodel import ConvergenceError, fit_logistic
+
+    x = np.column_stack([np.ones(40), np.repeat([0.0, 1.0], 20)])
+    y = np.repeat([0.0, 1.0], 20)
+    with pytest.raises(ConvergenceError):
+        fit_logistic(x, y, np.ones(40))
+
+
+@pytest.mark.parametrize("column,value", [("admitted_at", pd.NaT), ("age", np.nan), ("died", np.nan)])
+def test_missing_dates_ages_outcomes_rejected(column, value):
+    from wardwatch.errors import InputError
+
+    data = simulate(2_000, seed=36)
+    model = fit_risk_model(data, "died")
+    bad = data.copy()
+    bad[column] = bad[column].astype(object) if column == "died" else bad[column]
+    bad.loc[[5, 9], column] = value
+    with pytest.raises(InputError, match=rf"2 of 2000 spell\(s\).*{column if column != 'died' else 'outcome'}"):
+        fit_risk_model(bad, "died")
+    if column != "died":
+        with pytest.raises(InputError, match="spell_id S5, S9"):
+            model.predict(bad)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from wardwatch.errors import InputError
+
 
 def llr_weights(p: np.ndarray, y: np.ndarray, ra: float, r0: float = 1.0) -> np.ndarray:
     """Steiner et al. (2000) log-likelihood-ratio CUSUM weights (methods 4.3), vectorised."""
@@ -52,6 +54,10 @@ def cusum_path(weights: np.ndarray, h: float, reset: bool = True, window: int = 
     """
     w = np.asarray(weights, dtype=float)
     n = len(w)
+    bad = ~np.isfinite(w)
+    if bad.any():  # a NaN would propagate through the cumulative sums and silence every later signal
+        raise InputError(f"{int(bad.sum())} of {n} CUSUM weight(s) are not finite (first at position "
+                         f"{int(np.flatnonzero(bad)[0])}); check the risks and outcomes")
     path = np.empty_like(w)
     signal = np.zeros(n, dtype=bool)
     if not reset:
@@ -85,6 +91,8 @@ class Threshold:
     ra: float
     n_sim: int
     horizon: int
+    #: "simulated" (h found directly at target_arl) or "extrapolated" (see :func:`threshold_for_chart`)
+    method: str = "simulated"
 
 
 def _risk_pool(p_risks: np.ndarray, size: int = 2048) -> np.ndarray:
@@ -175,6 +183,29 @@ def choose_threshold(p_risks: np.ndarray, target_arl: float = 10_000, ra: float 
                      horizon=horizon)
 
 
+def threshold_for_chart(p_risks: np.ndarray, target_arl: float, ra: float = 2.0, n_sim: int = 200,
+                        seed: int = 0, max_horizon: int = 10_000) -> Threshold:
+    """h for one chart from its own case mix, affordable for very large target ARLs.
+
+    When ``target_arl <= max_horizon`` this is :func:`choose_threshold`. Above it, simulating
+    ``target_arl`` patients per path for every chart costs too much (cost grows with the ARL), so
+    h is simulated at ARL = ``max_horizon`` and extended with the slope of the ARL curve known
+    for a log-likelihood-ratio CUSUM: in control E[exp(W_t)] = sum over outcomes of
+    P0 x LR = 1 for every patient whatever p_t, so the Cramer-Lundberg exponent is 1 and the
+    in-control ARL grows like exp(h) (Siegmund's approximation; Lorden: ARL0 >= exp(h)). Hence
+    h(target) = h(max_horizon) + ln(target / max_horizon); the returned ``arl`` and ``arl_se``
+    are scaled the same way and ``method`` is "extrapolated". Checked against direct simulation
+    in the tests (difference in h within the Monte Carlo noise of h, about 0.1-0.2).
+    """
+    if target_arl <= max_horizon:
+        return choose_threshold(p_risks, target_arl=target_arl, ra=ra, n_sim=n_sim, seed=seed)
+    base = choose_threshold(p_risks, target_arl=max_horizon, ra=ra, n_sim=n_sim, seed=seed)
+    factor = float(target_arl) / float(max_horizon)
+    return Threshold(h=base.h + float(np.log(factor)), target_arl=float(target_arl), arl=base.arl * factor,
+                     arl_se=base.arl_se * factor, ra=ra, n_sim=n_sim, horizon=base.horizon,
+                     method="extrapolated")
+
+
 @dataclass(frozen=True, eq=False)
 class CusumResult:
     """Paths (one row per patient, in date order within series) and the alert list."""
@@ -231,9 +262,18 @@ def run_cusums(
     ordered by ``date`` within series. ``h_upper``/``h_lower``: one threshold, or a dict keyed by
     the series tuple (or by a prefix/suffix key such as ``(diagnosis_group,)`` via the last
     column). A tight loop over series; every series is vectorised inside (see module docstring).
+
+    Every row must have a risk in [0, 1], an outcome of 0 or 1 and non-missing series keys and
+    date, otherwise :class:`~wardwatch.errors.InputError` says how many rows are bad: one NaN
+    risk would otherwise turn the rest of its series' CUSUM into NaN, which never signals.
+    An empty ``spells`` gives empty paths, alerts and thresholds.
     """
-    frame = spells[[*series, date, risk, outcome]].sort_values([*series, date], kind="stable")
-    frame = frame.reset_index(drop=True)
+    missing = [c for c in (*series, date, risk, outcome) if c not in spells.columns]
+    if missing:
+        raise InputError(f"run_cusums: column(s) {', '.join(missing)} not found")
+    frame = spells[[*series, date, risk, outcome]]
+    _validate_rows(frame, series, date, risk, outcome)
+    frame = frame.sort_values([*series, date], kind="stable").reset_index(drop=True)
     p = frame[risk].to_numpy(dtype=float)
     y = frame[outcome].to_numpy(dtype=float)
     w_up = llr_weights(p, y, ra_upper)
@@ -260,8 +300,8 @@ def run_cusums(
 
     codes = frame.groupby(series, sort=False, observed=True).ngroup().to_numpy()
     bounds = np.flatnonzero(np.diff(codes)) + 1
-    starts = np.concatenate([[0], bounds])
-    stops = np.concatenate([bounds, [n]])
+    starts = np.concatenate([[0], bounds]).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    stops = np.concatenate([bounds, [n]]).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
     key_values = frame.loc[starts, series].itertuples(index=False, name=None)
     for a, b, key in zip(starts, stops, key_values):
         hu, hl = _h(h_upper, key), _h(h_lower, key)
@@ -299,4 +339,22 @@ def run_cusums(
     paths["vlad"] = vlad
     alert_cols = [*series, "direction", "date_signalled", "patients_since_reset", "observed", "expected", "h"]
     alert_frame = pd.DataFrame(alerts, columns=alert_cols)
-    return CusumResult(paths=paths, alerts=alert_frame, thresholds=pd.DataFrame(thresholds))
+    threshold_cols = [*series, "h_upper", "h_lower", "patients", "observed", "expected"]
+    return CusumResult(paths=paths, alerts=alert_frame, thresholds=pd.DataFrame(thresholds, columns=threshold_cols))
+
+
+def _validate_rows(frame: pd.DataFrame, series: list[str], date: str, risk: str, outcome: str) -> None:
+    """InputError naming the number of rows with an unusable risk, outcome, series key or date."""
+    p = pd.to_numeric(frame[risk], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(frame[outcome], errors="coerce").to_numpy(dtype=float)
+    checks = [
+        (~(np.isfinite(p) & (p >= 0.0) & (p <= 1.0)), f"a risk ({risk!r}) that is missing or outside [0, 1]"),
+        (~np.isin(y, (0.0, 1.0)), f"an outcome ({outcome!r}) that is not 0 or 1"),
+        (frame[series].isna().any(axis=1).to_numpy(), f"a missing series key ({', '.join(series)})"),
+        (frame[date].isna().to_numpy(), f"a missing date ({date!r})"),
+    ]
+    problems = [f"{int(bad.sum())} row(s) with {what} (first at index {frame.index[np.argmax(bad)]!r})"
+                for bad, what in checks if bad.any()]
+    if problems:
+        raise InputError(f"CUSUM input of {len(frame)} rows has {'; '.join(problems)}; "
+                         "fix or remove those rows")

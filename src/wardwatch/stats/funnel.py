@@ -27,7 +27,8 @@ behaviours this project considers wrong and corrects in the default style:
 method's adjusted limits are not squared back to the ratio scale (``1 ± z sqrt(s^2+tau2)``);
 (3) proportion limits are not clipped when ``asin(sqrt(p0)) ± ...`` leaves [0, pi/2], so an upper
 limit can fold back below the target. SHMI method: expected counts are rounded to 2 dp first
-(as FunnelPlotR and NHS Digital publish them) in both styles.
+(as FunnelPlotR and NHS Digital publish them) in both styles. SHMI truncation always truncates a
+unit with no deaths (z = -inf), whatever its averaged rank; see :func:`truncate`.
 
 SHMI banding (methods 3.3): "higher than expected" above the 95% (adjusted) upper limit, "lower
 than expected" below the 95% lower limit, otherwise "as expected".
@@ -166,11 +167,19 @@ def winsorise(z: np.ndarray, trim: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def truncate(z: np.ndarray, trim: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """SHMI truncation. Returns (z_w with NaN where dropped, dropped flag, rank, sp)."""
+    """SHMI truncation. Returns (z_w with NaN where dropped, dropped flag, rank, sp).
+
+    Ranks and ``sp`` are computed over all units, as FunnelPlotR does (a unit with no deaths has
+    ``z = ln(0) = -inf`` and ranks lowest, ties averaged). A unit whose z is not finite is then
+    always counted as truncated, even when its averaged rank lands inside ``0 < sp < k-1``
+    (several zero-death units): its z cannot enter phi, so it must not be reported as retained
+    either, and ``n_used`` = the number of units not truncated. (FunnelPlotR keeps such a unit
+    and its -inf makes phi infinite.)
+    """
     k = 1.0 / trim
     rank = stats.rankdata(z, method="average")
     sp = np.floor(rank * k / (len(z) + 1))
-    dropped = ~((sp > 0) & (sp < k - 1))
+    dropped = ~((sp > 0) & (sp < k - 1)) | ~np.isfinite(z)
     z_w = np.where(dropped, np.nan, z)
     return z_w, dropped, rank, sp
 
