@@ -26,4 +26,4 @@ INDICATORS: dict[str, Indicator] = {
     )
 }
 
-__all__ = ["INDICATORS", "Indicator", "EventSpec", "SnapshotSpec", "PublishedSpec"]
+__all__ = ["INDICATORS", "EventSpec", "Indicator", "PublishedSpec", "SnapshotSpec"]

@@ -1,0 +1,111 @@
+"""Emergency department indicators (methods.md 5.1, 5.2), from ``ed_attendances``.
+
+All three are dated by arrival (the clock starts at arrival) and reported weekly (ISO weeks,
+starting Monday) and monthly, for the trust and for each site.
+"""
+
+from __future__ import annotations
+
+from wardwatch.indicators._expr import HOUR, MINUTE, longer_than_seconds, within_seconds
+from wardwatch.indicators.model import EventSpec, Indicator
+
+
+def _assessed_within_15min(t):
+    return within_seconds(t.arrival_at, t.initial_assessment_at, 15 * MINUTE)
+
+
+def _completed(t):
+    return t.departed_at.notnull()
+
+
+def _departed_within_4h(t):
+    return within_seconds(t.arrival_at, t.departed_at, 4 * HOUR)
+
+
+def _departed_after_12h(t):
+    return longer_than_seconds(t.arrival_at, t.departed_at, 12 * HOUR)
+
+
+ED_INDICATORS = (
+    Indicator(
+        id="ed_initial_assessment_15min",
+        title="ED initial assessment within 15 minutes of arrival",
+        description=(
+            "Share of ED attendances whose initial assessment (streaming, triage or rapid assessment "
+            "and treatment) started within 15 minutes of arrival."
+        ),
+        key_questions=("safe", "responsive"),
+        core_service="UEC",
+        unit="proportion",
+        grains=("week", "month"),
+        improvement="increase",
+        target=None,
+        target_source=(
+            "No national target (methods.md 5.1). The 2020 Clinically-led Review of Standards proposed "
+            "assessment within 15 minutes of arrival; report the weekly share on a p'-chart."
+        ),
+        chart="pp",
+        numerator_text="attendances with initial_assessment_at − arrival_at ≤ 900 seconds",
+        denominator_text="all attendances, by arrival week/month",
+        notes=(
+            "Exactly 15:00 counts as within. A missing initial assessment time counts as not within "
+            "15 minutes (it cannot be evidenced)."
+        ),
+        spec=EventSpec(table="ed_attendances", period_column="arrival_at", numerator=_assessed_within_15min),
+    ),
+    Indicator(
+        id="ed_4h",
+        title="A&E four-hour standard: left the ED within 4 hours of arrival",
+        description=(
+            "Share of completed ED attendances admitted, transferred or discharged within 4 hours of arrival."
+        ),
+        key_questions=("responsive",),
+        core_service="UEC",
+        unit="proportion",
+        grains=("week", "month"),
+        improvement="increase",
+        target=0.95,
+        target_source=(
+            "NHS Constitution operational standard 95% (2010) [VERIFIED-PAGE, methods.md 5.2]; interim "
+            "78% by March 2025 (2024/25 planning guidance, kept in the 2025/26 UEC plan)."
+        ),
+        chart="xmr",
+        numerator_text="completed attendances with departed_at − arrival_at ≤ 14,400 seconds",
+        denominator_text="completed attendances (departed_at recorded), by arrival week/month",
+        notes=(
+            "Exactly 4:00:00 counts as within. Attendances still in the department (no departed_at) are "
+            "left out until they leave. All department types together; use the site rows per department."
+        ),
+        spec=EventSpec(
+            table="ed_attendances",
+            period_column="arrival_at",
+            where=_completed,
+            numerator=_departed_within_4h,
+        ),
+    ),
+    Indicator(
+        id="ed_12h_from_arrival",
+        title="ED stays longer than 12 hours from arrival",
+        description="Share of completed ED attendances that lasted more than 12 hours from arrival.",
+        key_questions=("safe", "responsive"),
+        core_service="UEC",
+        unit="proportion",
+        grains=("week", "month"),
+        improvement="decrease",
+        target=0.10,
+        target_source=(
+            "2025/26 UEC plan aim: 12-hour-from-arrival waits in fewer than 10% of attendances "
+            "[VERIFIED-PAGE, methods.md 5.2]."
+        ),
+        chart="pp",
+        numerator_text="completed attendances with departed_at − arrival_at > 43,200 seconds",
+        denominator_text="completed attendances (departed_at recorded), by arrival week/month",
+        notes="Exactly 12:00:00 is not over 12 hours. Not the historic 12-hour trolley wait (from decision to admit).",
+        spec=EventSpec(
+            table="ed_attendances",
+            period_column="arrival_at",
+            where=_completed,
+            numerator=_departed_after_12h,
+        ),
+    ),
+)
