@@ -69,7 +69,7 @@ def main() -> None:
     print(f"generate data:                 {t1 - t0:7.2f}  {c1 - c0:7.2f}")
     print(f"fit risk model + predict:      {t2 - t1:7.2f}  {c2 - c1:7.2f}  (c-statistic {model.c_statistic:.3f})")
     print(f"choose thresholds (sim):       {t3 - t2:7.2f}  {c3 - c2:7.2f}  (n_sim {args.n_sim}, target ARL median "
-          f"{thresholds['target_arl'].median():,.0f} patients, 2 charts x {len(thresholds)} groups)")
+          f"{thresholds['target_arl'].median():,.0f} patients, upper + lower for {len(thresholds)} org x group charts)")
     print(f"run CUSUMs + VLAD (all series): {t4 - t3:7.2f}  {c4 - c3:7.2f}")
     print(f"total (excluding generation):  {t4 - t1:7.2f}  {c4 - c1:7.2f}")
     print(f"peak RSS (ru_maxrss):          {peak_mib:7.0f} MiB")
