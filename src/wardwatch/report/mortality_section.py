@@ -1,0 +1,195 @@
+"""Mortality section: "is sepsis mortality below expected?" for the focal trust, with O, E, SMR,
+95% CI and funnel band; the peer funnel of sepsis SMR; risk-adjusted CUSUM alerts and charts.
+
+All numbers come from :func:`wardwatch.mortality.run_mortality` (``MortalityResult``) and
+:func:`wardwatch.mortality.sepsis_answer`; this module arranges them and applies the
+small-number rule to death counts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from wardwatch.report.charts import accessible_svg
+from wardwatch.report.format import SUPPRESSED, SmallNumberRule, format_count
+from wardwatch.report.measures import has_table
+from wardwatch.report.views import Figure, MortalityView, Table
+
+MAX_ALERT_ROWS = 30
+MAX_ALERT_CHARTS = 4
+
+
+def compute_mortality(con: Any, focal_org: str, out_dir: Path) -> Any | None:
+    """Run the mortality pipeline when the warehouse has admissions (None otherwise)."""
+    from wardwatch.mortality import run_mortality
+
+    if not has_table(con, "admissions"):
+        return None
+    raw = getattr(con, "con", con)
+    cursor = raw.cursor() if hasattr(raw, "cursor") else raw
+    return run_mortality(cursor, out_dir, focal_org)
+
+
+def _band_css(band: str) -> str:
+    return {"higher than expected": "band-higher", "lower than expected": "band-lower"}.get(band, "")
+
+
+def mortality_view(
+    con: Any, focal_org: str, out_dir: Path, result: Any | None = None, rule: SmallNumberRule | None = None
+) -> MortalityView | None:
+    from wardwatch.mortality import sepsis_answer
+
+    rule = rule or SmallNumberRule()
+    if result is None:
+        result = compute_mortality(con, focal_org, out_dir)
+        if result is None:
+            return None
+    answer = sepsis_answer(result.smr, focal_org)
+    verdict = "below expected" if answer.below_expected else answer.band
+    smr = result.smr
+    rows = smr[(smr["org_code"] == focal_org) & (smr["diagnosis_group"] == "sepsis")]
+    table_rows = []
+    classes = []
+    for r in rows.itertuples():
+        hidden = rule.hides(r.observed)
+        table_rows.append(
+            (
+                "Whole period" if r.period == "overall" else str(r.period),
+                format_count(r.spells, rule),
+                SUPPRESSED if hidden else f"{r.observed:,}",
+                f"{r.expected:.1f}",
+                SUPPRESSED if hidden else f"{r.smr:.2f}",
+                SUPPRESSED if hidden else f"{r.ci_low:.2f} to {r.ci_high:.2f}",
+                str(r.band),
+            )
+        )
+        classes.append("highlight" if r.period == "overall" else "")
+    stats = Table(
+        caption=f"Sepsis mortality at {focal_org}: observed (O) and expected (E) deaths, SMR = O/E with exact "
+        "Poisson 95% confidence interval, and band against all trusts (SHMI funnel method, 95% limits)",
+        columns=("Period", "Spells", "Observed deaths", "Expected deaths", "SMR", "95% CI", "Band"),
+        rows=tuple(table_rows),
+        row_classes=tuple(classes),
+    )
+    statement = answer.statement
+    if rule.hides(answer.observed):
+        statement = (
+            f"{focal_org} sepsis mortality ({answer.period}): band {answer.band} "
+            f"(counts suppressed under the small-number rule)."
+        )
+    funnel_fig = None
+    if getattr(result, "funnel_sepsis", None) is not None:
+        title = f"Sepsis standardised mortality ratio by trust, whole period, {focal_org} highlighted"
+        try:
+            svg = result.funnel_sepsis.plot(highlight=focal_org, title=title)
+            funnel_fig = Figure(
+                accessible_svg(svg, title),
+                "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
+                "log transform with 10% truncation and additive overdispersion (SHMI method, "
+                "methods 3.3). A trust is 'lower than expected' only below the lower 95% limit.",
+            )
+        except Exception:
+            funnel_fig = None
+    alerts_table, figures = _alerts(result, focal_org, rule)
+    notes = (
+        "Death = died in hospital or within 30 days of discharge (SHMI definition). Expected deaths "
+        "come from a case-mix logistic model fitted on all trusts (age, sex, admission method, "
+        "diagnosis group, Charlson index).",
+        "Full outputs (smr.csv, cusum_alerts.csv, calibration.csv, model.json, charts) are in the "
+        "mortality output folder next to this report.",
+    )
+    return MortalityView(
+        answer=statement,
+        verdict=verdict,
+        stats=stats,
+        funnel=funnel_fig,
+        alerts=alerts_table,
+        alert_figures=figures,
+        notes=notes,
+    )
+
+
+def _alerts(
+    result: Any, focal_org: str, rule: SmallNumberRule | None = None
+) -> tuple[Table | None, tuple[Figure, ...]]:
+    rule = rule or SmallNumberRule()
+    alerts: pd.DataFrame = getattr(result, "alerts", pd.DataFrame())
+    figures: list[Figure] = []
+    series: list[tuple[str, str]] = [(focal_org, "sepsis")]
+    table = None
+    if len(alerts):
+        ordered = alerts.assign(_focal=(alerts["org_code"] != focal_org).astype(int)).sort_values(
+            ["_focal", "org_code", "diagnosis_group", "date_signalled"]
+        )
+        rows = []
+        for r in ordered.head(MAX_ALERT_ROWS).itertuples():
+            rows.append(
+                (
+                    str(r.org_code),
+                    str(r.diagnosis_group).replace("_", " "),
+                    "higher mortality than expected"
+                    if r.direction == "higher"
+                    else "lower mortality than expected",
+                    pd.Timestamp(r.date_signalled).strftime("%d %b %Y"),
+                    f"{r.patients_since_reset:,}",
+                    format_count(r.observed_since_reset, rule),
+                    f"{r.expected_since_reset:.1f}",
+                    f"{r.h:.2f}",
+                )
+            )
+        shown = min(len(ordered), MAX_ALERT_ROWS)
+        table = Table(
+            caption=f"Risk-adjusted CUSUM alerts, all trusts ({shown} of {len(alerts)} shown; "
+            f"{focal_org} first). Upper chart detects a doubling of the odds of death, lower chart a halving "
+            "(Steiner et al. 2000); thresholds h set by simulation",
+            columns=(
+                "Trust",
+                "Diagnosis group",
+                "Signal",
+                "Date signalled",
+                "Patients since reset",
+                "Observed deaths since reset",
+                "Expected since reset",
+                "Threshold h",
+            ),
+            rows=tuple(rows),
+            row_classes=tuple("highlight" if r[0] == focal_org else "" for r in rows),
+        )
+        for r in ordered.drop_duplicates(["org_code", "diagnosis_group"]).itertuples():
+            key = (str(r.org_code), str(r.diagnosis_group))
+            if key not in series:
+                series.append(key)
+    cusum = getattr(result, "cusum", None)
+    if cusum is None:
+        return table, ()
+    for org, group in series[:MAX_ALERT_CHARTS]:
+        title = f"{org} {group.replace('_', ' ')}: risk-adjusted CUSUM"
+        try:
+            svg = cusum.plot(title=title, org_code=org, diagnosis_group=group)
+        except Exception:
+            continue
+        figures.append(
+            Figure(
+                accessible_svg(svg, title),
+                f"Upper (higher mortality) and lower (lower mortality) CUSUMs for {org}, "
+                f"{group.replace('_', ' ')}, patient by patient; a crossing of h is an alert, "
+                "after which the chart restarts.",
+            )
+        )
+        if (org, group) == (focal_org, "sepsis"):
+            vlad_title = f"{org} sepsis: VLAD (cumulative expected minus observed deaths)"
+            try:
+                vlad = cusum.plot_vlad(title=vlad_title, org_code=org, diagnosis_group=group)
+            except Exception:  # VLAD is a complement: the section stands without it
+                continue
+            figures.append(
+                Figure(
+                    accessible_svg(vlad, vlad_title),
+                    "Variable life-adjusted display: the running total of expected minus observed deaths. "
+                    "A rising line means fewer deaths than the case-mix model expects.",
+                )
+            )
+    return table, tuple(figures)

@@ -1,0 +1,171 @@
+"""Section views of the board report, each checked against hand-made inputs or the raw data."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from importlib import resources
+from types import SimpleNamespace
+
+import pandas as pd
+
+from wardwatch.report.format import SmallNumberRule
+
+
+def test_ae_context_rna_matches_the_raw_file():
+    from wardwatch.report.ae_context import ae_context_view, compute_ae_context
+
+    # independent hand computation from the packaged CSV: RNA, type 1, April 2018 to March 2019
+    path = resources.files("wardwatch").joinpath("data", "nhse_ae_attendances_2016_2019.csv")
+    attendances = breaches = 0
+    months = set()
+    with resources.as_file(path) as p, open(p, newline="") as fh:
+        for row in csv.DictReader(fh):
+            if (
+                row["org_code"] == "RNA"
+                and row["type"] == "1"
+                and "2018-04-01" <= row["period"] <= "2019-03-01"
+            ):
+                attendances += int(row["attendances"])
+                breaches += int(row["breaches"])
+                months.add(row["period"])
+    assert len(months) == 12
+    expected = f"{100 * (attendances - breaches) / attendances:.1f}%"
+
+    view = ae_context_view(compute_ae_context(None, "RNA"))
+    assert f"saw {expected} of type 1" in view.answer
+    assert f"({attendances - breaches:,} of {attendances:,})" in view.answer
+    assert view.funnel is not None and "RNA" in view.funnel.svg
+    assert view.spc is not None and "<svg" in view.spc.svg
+
+
+def test_ratings_view_of_the_demo_trust():
+    from wardwatch.report.ratings_section import ratings_view
+
+    view = ratings_view("ZFV")
+    service, cells = view.rows[-1]
+    assert service.startswith("Trust")
+    ratings = dict(zip(view.key_questions, (c.rating for c in cells)))
+    # DESIGN brief, 2019 report: overall RI, Safe Inadequate, Effective and Caring Good,
+    # Responsive and Well-led RI
+    assert ratings == {
+        "Safe": "Inadequate",
+        "Effective": "Good",
+        "Caring": "Good",
+        "Responsive": "Requires improvement",
+        "Well-led": "Requires improvement",
+        "Overall": "Requires improvement",
+    }
+    assert [r[0][:10] for r in view.history.rows] == ["2017-09-12", "2019-07-12"]
+    assert ratings_view("XYZ") is None  # the demo history is ZFV's only
+
+
+def _result(smr_rows):
+    smr = pd.DataFrame(smr_rows)
+    return SimpleNamespace(smr=smr, funnel_sepsis=None, alerts=pd.DataFrame(), cusum=None)
+
+
+def _smr_row(period, observed, expected, band="as expected", lo=0.5, hi=1.5):
+    return {
+        "org_code": "ZT1",
+        "diagnosis_group": "sepsis",
+        "period": period,
+        "spells": 100,
+        "observed": observed,
+        "expected": expected,
+        "smr": observed / expected,
+        "ci_low": lo,
+        "ci_high": hi,
+        "band": band,
+    }
+
+
+def test_mortality_view_suppresses_small_death_counts():
+    from wardwatch.report.mortality_section import mortality_view
+
+    result = _result([_smr_row("2018/19", 4, 5.0), _smr_row("overall", 40, 50.0, lo=0.57, hi=1.09)])
+    view = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    rows = {r[0]: r for r in view.stats.rows}
+    assert rows["2018/19"][2] == "*" and rows["2018/19"][4] == "*"  # 4 deaths: count and SMR hidden
+    # overall: 40 / 50 = 0.80 by hand
+    assert rows["Whole period"][2] == "40" and rows["Whole period"][4] == "0.80"
+    assert "SMR 0.80" in view.answer and "as expected" in view.answer
+    assert "not evidence that mortality is below expected" in view.answer
+
+
+def test_cusum_alert_table_suppresses_small_death_counts():
+    from wardwatch.report.mortality_section import mortality_view
+
+    result = _result([_smr_row("overall", 40, 50.0)])
+    result.alerts = pd.DataFrame(
+        [
+            {
+                "org_code": "ZP05",
+                "diagnosis_group": "gi_bleed",
+                "direction": "lower",
+                "date_signalled": pd.Timestamp("2018-10-12"),
+                "patients_since_reset": 221,
+                "observed_since_reset": 7.0,
+                "expected_since_reset": 17.2,
+                "h": 4.45,
+            },
+            {
+                "org_code": "ZT1",
+                "diagnosis_group": "sepsis",
+                "direction": "higher",
+                "date_signalled": pd.Timestamp("2019-01-02"),
+                "patients_since_reset": 300,
+                "observed_since_reset": 30.0,
+                "expected_since_reset": 20.0,
+                "h": 5.0,
+            },
+        ]
+    )
+    view = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    rows = {r[0]: r for r in view.alerts.rows}
+    assert list(rows) == ["ZT1", "ZP05"]  # focal trust first
+    assert rows["ZP05"][5] == "*" and rows["ZT1"][5] == "30"
+    assert rows["ZT1"][2] == "higher mortality than expected"
+
+
+def test_mortality_view_hides_a_small_overall_count_in_the_answer():
+    from wardwatch.report.mortality_section import mortality_view
+
+    view = mortality_view(None, "ZT1", None, _result([_smr_row("overall", 3, 4.0)]), SmallNumberRule())
+    assert "3 deaths" not in view.answer and "suppressed" in view.answer
+
+
+def test_actions_view_flags_overdue_and_annotates_starts():
+    from wardwatch.actions import demo_plan
+    from wardwatch.report.actions_section import actions_view
+
+    plan = demo_plan()
+    evaluation = pd.DataFrame(
+        [
+            {
+                "action_id": "A01",
+                "indicator_id": "sepsis_antibiotics_1h_news2_7plus",
+                "verdict": "improved",
+                "reason": "hand-made",
+            },
+            {
+                "action_id": "A03",
+                "indicator_id": "staffing_fill_rate",
+                "verdict": "no change",
+                "reason": "hand-made",
+            },
+        ]
+    )
+    view, annotations, notes = actions_view(None, "ZFV", plan, date(2020, 3, 31), evaluation)
+    by_id = {a.id: a for a in view.actions}
+    # in progress and past due on 31 March 2020 -> overdue; complete -> not overdue
+    assert by_id["A04"].overdue and by_id["A05"].overdue
+    assert not by_id["A01"].overdue and not by_id["A03"].overdue
+    assert by_id["A01"].linked[0].effect == "improved"
+    assert by_id["A03"].linked[0].effect == "no change"
+    assert by_id["A02"].linked[0].effect == "not evaluated"
+    assert annotations["sepsis_antibiotics_1h_news2_7plus"] == [(date(2019, 4, 1), "A01 starts")]
+    assert "improved" in notes["sepsis_antibiotics_1h_news2_7plus"][0]
+    # before its due date nothing is overdue
+    early, _, _ = actions_view(None, "ZFV", plan, date(2019, 5, 1), evaluation)
+    assert not any(a.overdue for a in early.actions)
