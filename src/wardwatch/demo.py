@@ -111,8 +111,10 @@ def step_published(state: DemoState) -> str:
 
 def step_measures(state: DemoState) -> str:
     from wardwatch.indicators.engine import write_measures
+    from wardwatch.synth.signals import WINDOW_END, WINDOW_START
 
-    run = write_measures(state.con)
+    # month-end training counts would otherwise start at the first recorded completion (2015)
+    run = write_measures(state.con, start=WINDOW_START, end=WINDOW_END)
     n = _count(state.con, "measures")
     skipped = getattr(run, "skipped", None)
     extra = f"; skipped: {', '.join(map(str, skipped))}" if skipped else ""
