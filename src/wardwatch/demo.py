@@ -86,8 +86,8 @@ def step_synthesise(state: DemoState) -> str:
 def step_load(state: DemoState) -> str:
     from wardwatch.ingest import load
 
-    # ingest attaches the warehouse file to its own scratch connection (and, given an Ibis backend,
-    # fails on duckdb 2: see the report), so close ours for the load and reopen it afterwards
+    # ingest attaches the warehouse file to its own scratch connection, so close ours for the load
+    # and reopen it afterwards
     state.close()
     try:
         report = load(state.data_dir, state.db_path)

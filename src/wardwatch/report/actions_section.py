@@ -41,8 +41,7 @@ def evaluate_demo_plan(con: Any, focal_org: str, as_of: date) -> tuple[Any, Any]
 def evaluate(plan: Any, con: Any, focal_org: str) -> Any:
     """``wardwatch.actions.evaluate_plan`` on the focal trust's measures.
 
-    The measures are read here and handed over as a frame: ``evaluate_plan`` given an Ibis backend
-    calls ``list_tables()``, which fails on ibis 12 with duckdb 2.
+    The measures are read here (one query for the focal trust) and handed over as a frame.
     """
     from wardwatch.actions import evaluate_plan
     from wardwatch.report.measures import read_org_measures

@@ -36,26 +36,17 @@ def open_warehouse(db: str | Path | Any, read_only: bool = True) -> Any:
 
 
 def has_table(con: Any, name: str) -> bool:
-    """Whether table ``name`` exists (information_schema: ``list_tables`` breaks on ibis 12 + duckdb 2)."""
-    raw = getattr(con, "con", None)
-    if raw is not None and hasattr(raw, "execute"):
-        found = (
-            raw.cursor()
-            .execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
-            .fetchall()[0]
-        )
-        return bool(found and found[0])
-    try:
-        return name in con.list_tables()
-    except Exception:
-        return False
+    """Whether table ``name`` exists in the warehouse."""
+    from wardwatch.engines import table_names
+
+    return name in table_names(con)
 
 
 def query(con: Any, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     """Run a read query on its own DuckDB cursor.
 
     A fresh cursor is immune to results other code left unfinished on the shared connection
-    (ibis 12 on duckdb 2 does that), and keeps the report's reads independent of them.
+    and keeps the report's reads independent of other readers of the connection.
     """
     raw = getattr(con, "con", None)
     if raw is not None and hasattr(raw, "cursor"):
