@@ -128,30 +128,8 @@ def line_svg(
             desc += f" Target {s.format_value(target_value, value_format)}."
         desc += " No control limits are shown, so this chart does not say whether changes are special cause."
     else:
-        parts.append(
-            s.text(
-                (area.left + area.right) / 2,
-                (area.top + area.bottom) / 2,
-                "No data to plot",
-                anchor="middle",
-                size=13,
-            )
-        )
-    label_ys = s.spread_labels(
-        [yscale.one(v) for v, _, _, _ in end_labels], 12.5, area.top + 4, area.bottom - 2
-    )
-    for (_, label_text, colour, cls), ly in zip(end_labels, label_ys, strict=True):
-        parts.append(
-            s.text(
-                area.right + 6,
-                ly,
-                label_text,
-                size=10.5,
-                fill=colour,
-                baseline="middle",
-                css_class=f"ww-end-label ww-end-label--{cls}",
-            )
-        )
+        parts.append(s.no_data_text(area))
+    parts.extend(s.end_labels_svg(end_labels, area, yscale))
     parts.append(s.legend(legend_items, left, height - 12, width - left))
     return s.svg_document(
         "".join(parts),

@@ -367,32 +367,10 @@ def spc_chart_svg(
         )
     parts.append(s.tag("g", {"class": "ww-points"}, "".join(markers)))
     if not has_data.any():
-        parts.append(
-            s.text(
-                (area.left + area.right) / 2,
-                (area.top + area.bottom) / 2,
-                "No data to plot",
-                anchor="middle",
-                size=13,
-            )
-        )
+        parts.append(s.no_data_text(area))
 
     # ---- labels at the right-hand end ----
-    label_ys = s.spread_labels(
-        [yscale.one(v) for v, _, _, _ in end_labels], 12.5, area.top + 4, area.bottom - 2
-    )
-    for (_, label_text, colour, cls), ly in zip(end_labels, label_ys, strict=True):
-        parts.append(
-            s.text(
-                area.right + 6,
-                ly,
-                label_text,
-                size=10.5,
-                fill=colour,
-                baseline="middle",
-                css_class=f"ww-end-label ww-end-label--{cls}",
-            )
-        )
+    parts.extend(s.end_labels_svg(end_labels, area, yscale))
 
     # ---- icons, top right ----
     if show_icons and variation_code is not None:

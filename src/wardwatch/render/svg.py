@@ -13,6 +13,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -699,3 +700,33 @@ def svg_document(body: str, *, width: float, height: float, title: str, desc: st
         + body
         + "</svg>"
     )
+
+
+def no_data_text(area: Any) -> str:
+    """The centred "No data to plot" note for an empty plotting area."""
+    return text(
+        (area.left + area.right) / 2,
+        (area.top + area.bottom) / 2,
+        "No data to plot",
+        anchor="middle",
+        size=13,
+    )
+
+
+def end_labels_svg(end_labels: Sequence[tuple[float, str, str, str]], area: Any, yscale: Any) -> list[str]:
+    """Labels at the right-hand end of lines: ``(value, text, colour, css suffix)``, spread apart."""
+    label_ys = spread_labels(
+        [yscale.one(v) for v, _, _, _ in end_labels], 12.5, area.top + 4, area.bottom - 2
+    )
+    return [
+        text(
+            area.right + 6,
+            ly,
+            label_text,
+            size=10.5,
+            fill=colour,
+            baseline="middle",
+            css_class=f"ww-end-label ww-end-label--{cls}",
+        )
+        for (_, label_text, colour, cls), ly in zip(end_labels, label_ys, strict=True)
+    ]
