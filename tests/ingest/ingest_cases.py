@@ -225,6 +225,7 @@ ZFV,admin,2019-04-01,1,,
 ZFV,support,2019-04-01,"1,5",1,
 ZFV,ahp,2019-09-01,100,90,-0.5
 ZFV,ahp,2019-10-01,1e2,90.0,0
+ZFV,ahp,2019-10-15,100,50,
 """,
     {
         3: "duplicate_key",  # same (org, group, month) as row 1
@@ -238,6 +239,7 @@ ZFV,ahp,2019-10-01,1e2,90.0,0
         11: "blank_required_value",  # in_post_wte blank
         12: "bad_number",  # decimal comma
         13: "out_of_range",  # negative bank/agency WTE
+        15: "out_of_range",  # a monthly return dated the 15th: would be summed with the 1 Oct row
     },
 )
 

@@ -115,8 +115,21 @@ def test_missing_required_column_in_parquet(tmp_path: Path, cli) -> None:
             b"org_code,staff_group,month,establishment_wte,in_post_wte\nZFV,ahp,2019-04-01,1,1,9,9\n",
             "staffing.csv",
         ),
+        (
+            "staffing.csv",
+            b"org_code,staff_group,month,establishment_wte,in_post_wte\rZFV,ahp,2019-04-01,1,1\r",
+            "line endings",
+        ),
     ],
-    ids=["garbage-parquet", "empty-parquet", "empty-csv", "binary-csv", "semicolons", "too-many-fields"],
+    ids=[
+        "garbage-parquet",
+        "empty-parquet",
+        "empty-csv",
+        "binary-csv",
+        "semicolons",
+        "too-many-fields",
+        "cr-only-line-endings",
+    ],
 )
 def test_unreadable_files_exit_2_and_warehouse_unchanged(
     tmp_path: Path, cli, loaded_warehouse: Path, name: str, content: bytes, fragment: str

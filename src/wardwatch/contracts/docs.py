@@ -45,6 +45,8 @@ def _allowed(column: Column) -> str:
         parts.append(f"range {low} to {high}")
     if column.pattern is not None:
         parts.append(f"pattern `{column.pattern}`")
+    if column.month_start:
+        parts.append("the 1st of a month")
     return "; ".join(parts)
 
 

@@ -71,6 +71,8 @@ class Column:
     min: float | None = None
     max: float | None = None
     pattern: str | None = None
+    #: a date that must fall on the 1st of a month (monthly returns); other days are out of range
+    month_start: bool = False
     description: str = ""
 
 
@@ -284,7 +286,7 @@ STAFFING = Contract(
     columns=(
         _org(),
         Column("staff_group", "string", codes=STAFF_GROUPS),
-        Column("month", "date", description="First day of the month"),
+        Column("month", "date", month_start=True, description="First day of the month"),
         Column("establishment_wte", "float", min=0, max=100000),
         Column("in_post_wte", "float", min=0, max=100000),
         Column("bank_agency_wte", "float", required=False, nullable=True, min=0, max=100000),

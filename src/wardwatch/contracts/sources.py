@@ -82,7 +82,15 @@ def _csv_header(path: Path) -> tuple[str, ...]:
         raise InputError(f"{path}: the header is not UTF-8 text; save the file as UTF-8 CSV.") from None
     if "\x00" in text:
         raise InputError(f"{path}: this is not a text CSV file (binary content); export it as CSV.")
-    row = next(csv.reader(io.StringIO(text)), [])
+    if "\r" in text.rstrip("\r\n"):
+        raise InputError(
+            f"{path}: lines end with a bare carriage return (old Mac line endings); "
+            "save the file with LF or CRLF line endings."
+        )
+    try:
+        row = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as exc:
+        raise InputError(f"{path}: the header row cannot be read as CSV ({exc}).") from None
     # An unnamed column still has to be read (and kept in quarantine records): give it a name.
     return tuple(name.strip() or f"column{i + 1}" for i, name in enumerate(row))
 

@@ -232,6 +232,9 @@ def row_rules(contract: Contract) -> list[RowRule]:
             bounds.append(f"{value} < {col.min!r}")
         if col.max is not None:
             bounds.append(f"{value} > {col.max!r}")
+        if col.month_start:
+            # two rows for one month on different days would both load and be summed
+            bounds.append(f"day({value}) <> 1")
         if bounds:
             rules.append(
                 RowRule("out_of_range", col.name, f"({value} IS NOT NULL AND ({' OR '.join(bounds)}))")

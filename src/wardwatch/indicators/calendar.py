@@ -39,11 +39,10 @@ def month_calendar(first: dt.date, last: dt.date) -> ibis.Table:
 
 def as_date(value: object) -> dt.date | None:
     """A scalar from ``execute`` (date, datetime, pandas Timestamp or NaT/None) as a ``date``."""
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
+    # NaT is a datetime subclass, so test for missing values before any isinstance check
+    if value is None or value is pd.NaT or (not isinstance(value, dt.date) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
-        if pd.isna(value):
-            return None
         return value.date()
     if isinstance(value, dt.datetime):
         return value.date()
