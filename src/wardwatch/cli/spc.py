@@ -104,75 +104,39 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Compute SPC charts (Making Data Count rules) for every series in INPUT.csv."""
-        _run(
-            input_csv,
-            out,
-            summary,
-            x,
-            y,
-            n,
-            by,
-            chart,
-            improvement,
-            target,
-            rebase,
-            fix_after,
-            rules,
-            screen,
-            run_length,
-        )
+        from wardwatch.stats.spc import spc
 
-
-def _run(
-    input_csv,
-    out,
-    summary,
-    x,
-    y,
-    n,
-    by,
-    chart,
-    improvement,
-    target,
-    rebase,
-    fix_after,
-    rules,
-    screen,
-    run_length,
-) -> None:
-    from wardwatch.stats.spc import spc
-
-    by_columns = _split(by) or []
-    data = _read_csv(input_csv, by_columns)
-    if x not in data.columns:
-        raise InputError(
-            f"spc: column {x!r} (--x) not found in {input_csv}; columns are {list(data.columns)}"
+        by_columns = _split(by) or []
+        data = _read_csv(input_csv, by_columns)
+        if x not in data.columns:
+            raise InputError(
+                f"spc: column {x!r} (--x) not found in {input_csv}; columns are {list(data.columns)}"
+            )
+        data[x] = _parse_x(data, x)
+        try:
+            result = spc(
+                data,
+                x=x,
+                y=y,
+                n=n,
+                by=by_columns or None,
+                chart=chart,
+                improvement=improvement,
+                target=target,
+                rebase=_split(rebase),
+                fix_after=fix_after,
+                rules=rules,
+                screen=screen,
+                run_length=run_length,
+            )
+        except InputError as exc:
+            raise InputError(f"{exc.message} (in {input_csv})") from None
+        _format_x(result.points.copy(), "x").to_csv(out, index=False)
+        if summary is not None:
+            result.summary.to_csv(summary, index=False)
+        series = len(result.summary.drop_duplicates(subset=by_columns)) if by_columns else 1
+        signals = int((result.points["special_cause"] != "none").sum())
+        typer.echo(
+            f"spc: {len(result.points)} points in {series} series ({chart}, rules {rules}); "
+            f"{signals} special-cause points; wrote {out}" + (f" and {summary}" if summary else "")
         )
-    data[x] = _parse_x(data, x)
-    try:
-        result = spc(
-            data,
-            x=x,
-            y=y,
-            n=n,
-            by=by_columns or None,
-            chart=chart,
-            improvement=improvement,
-            target=target,
-            rebase=_split(rebase),
-            fix_after=fix_after,
-            rules=rules,
-            screen=screen,
-            run_length=run_length,
-        )
-    except InputError as exc:
-        raise InputError(f"{exc.message} (in {input_csv})") from None
-    _format_x(result.points.copy(), "x").to_csv(out, index=False)
-    if summary is not None:
-        result.summary.to_csv(summary, index=False)
-    series = len(result.summary.drop_duplicates(subset=by_columns)) if by_columns else 1
-    signals = int((result.points["special_cause"] != "none").sum())
-    typer.echo(
-        f"spc: {len(result.points)} points in {series} series ({chart}, rules {rules}); "
-        f"{signals} special-cause points; wrote {out}" + (f" and {summary}" if summary else "")
-    )
