@@ -19,7 +19,7 @@ import pandas as pd
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import format_value
 from wardwatch.report.measures import read_indicator_measures
-from wardwatch.report.meta import PUBLISHED_META
+from wardwatch.report.meta import as_meta, load_registry
 from wardwatch.report.panels import build_panel
 from wardwatch.report.views import AEContextView, Figure, Table
 
@@ -95,7 +95,7 @@ def compute_ae_context(con: Any | None, org_code: str = RNA) -> AEContext:
     panel = None
     focal = monthly[monthly["org_code"] == org_code]
     if not focal.empty:
-        panel = build_panel(focal, PUBLISHED_META[INDICATOR])
+        panel = build_panel(focal, as_meta(INDICATOR, load_registry().get(INDICATOR)))
     all_types = None
     if con is not None:
         every = read_indicator_measures(con, ALL_TYPES, "month")

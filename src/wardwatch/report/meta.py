@@ -52,40 +52,6 @@ class IndicatorMeta:
         return self.id.startswith("ed_")
 
 
-#: Metadata for published indicators, used only when the registry does not define them.
-#: The 95% four-hour standard: NHS Constitution / methods.md 5.2.
-PUBLISHED_META: dict[str, IndicatorMeta] = {
-    "ae_4h_type1": IndicatorMeta(
-        id="ae_4h_type1",
-        title="A&E 4-hour performance, type 1 departments (published)",
-        description="Share of type 1 (major) A&E attendances admitted, transferred or discharged "
-        "within 4 hours of arrival, from NHS England monthly A&E statistics.",
-        key_questions=("responsive",),
-        core_service="UEC",
-        unit="proportion",
-        grains=("month",),
-        improvement="increase",
-        target=0.95,
-        target_source="NHS Constitution 4-hour standard (95%)",
-        chart="pp",
-    ),
-    "ae_4h_all_types": IndicatorMeta(
-        id="ae_4h_all_types",
-        title="A&E 4-hour performance, all types (published)",
-        description="Share of all A&E attendances (types 1, 2 and 3) admitted, transferred or "
-        "discharged within 4 hours of arrival, from NHS England monthly A&E statistics.",
-        key_questions=("responsive",),
-        core_service="UEC",
-        unit="proportion",
-        grains=("month",),
-        improvement="increase",
-        target=0.95,
-        target_source="NHS Constitution 4-hour standard (95%)",
-        chart="pp",
-    ),
-}
-
-
 def _field(obj: Any, name: str, default: Any) -> Any:
     if isinstance(obj, Mapping):
         return obj.get(name, default)
@@ -95,8 +61,6 @@ def _field(obj: Any, name: str, default: Any) -> Any:
 def as_meta(indicator_id: str, obj: Any | None) -> IndicatorMeta:
     """Read a registry entry (dataclass, mapping or ``None``) into :class:`IndicatorMeta`."""
     if obj is None:
-        if indicator_id in PUBLISHED_META:
-            return PUBLISHED_META[indicator_id]
         return IndicatorMeta(id=indicator_id, title=indicator_id.replace("_", " ").capitalize())
     if isinstance(obj, IndicatorMeta):
         return obj
@@ -123,11 +87,9 @@ def as_meta(indicator_id: str, obj: Any | None) -> IndicatorMeta:
 
 
 def load_registry() -> dict[str, Any]:
-    """The project's indicator registry, or an empty dict while it is not available."""
-    try:
-        from wardwatch.indicators import INDICATORS
-    except Exception:  # registry not built yet / broken: the report still renders from measures
-        return {}
+    """The project's indicator registry."""
+    from wardwatch.indicators import INDICATORS
+
     return dict(INDICATORS)
 
 
