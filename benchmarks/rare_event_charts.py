@@ -21,16 +21,26 @@ Designs (all series computed in one ``spc`` call on a long frame):
   on; the share of series with a concern point by the 3rd point after the change, as the chart
   looks then (the series end there: a shift completed later would flag earlier points too). The
   short-gap rule needs 3 points, a shift 7.
+
+``--centre-study`` instead compares two centre lines for the g chart's shift rule (probability
+limits otherwise): the baseline median (wardwatch's choice) and the median of the fitted
+geometric distribution, ln(0.5) / ln(1 - p-hat) (methods.md 7.1), on geometric gaps (mean 20)
+and on over-dispersed gaps (the event rate of each gap drawn from a gamma distribution with
+mean 1 and shape 4, i.e. 50 % coefficient of variation).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+import wardwatch.stats.spc as spc_module
+from wardwatch.stats.rare_events import geometric_log_survival
 from wardwatch.stats.spc import spc
+from wardwatch.stats.spc_segments import segment_mean
 
 RULES = ("outside_limits", "trend", "two_in_three", "shift", "short_gaps")
 
@@ -86,11 +96,45 @@ def rise(
     return values
 
 
+def centre_study(n_series: int) -> None:
+    baseline_median_limits = spc_module.g_limits
+
+    def fitted_median_limits(layout, y, method="probability"):
+        limits = baseline_median_limits(layout, y, method)
+        mean = segment_mean(layout, y, layout.baseline)[layout.seg]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return replace(limits, centre=np.log(0.5) / geometric_log_survival(mean))
+
+    print("| gaps | n | centre | any signal | shift |")
+    print("|---|---|---|---|---|")
+    for gaps in ("geometric", "over-dispersed"):
+        for n_points in (24, 50):
+            rng = np.random.default_rng([n_points, len(gaps)])
+            rate = rng.gamma(4.0, 0.25, size=(n_series, n_points)) if gaps != "geometric" else 1.0
+            values = rng.geometric(rate / (20.0 + rate)) - 1 if gaps != "geometric" else None
+            if values is None:
+                values = draw("g", rng, n_series, n_points, 20.0, 1.0)
+            for centre, g_limits in (
+                ("baseline median", baseline_median_limits),
+                ("fitted median", fitted_median_limits),
+            ):
+                spc_module.g_limits = g_limits
+                try:
+                    fa = in_control("g", values)
+                finally:
+                    spc_module.g_limits = baseline_median_limits
+                print(f"| {gaps} | {n_points} | {centre} | {fa['any']:.3f} | {fa['shift']:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=20000)
+    parser.add_argument("--centre-study", action="store_true")
     args = parser.parse_args()
     n_series = args.series
+    if args.centre_study:
+        centre_study(n_series)
+        return
     cases = [("xmr", "normal", 0.0, {})]
     for mean in (10, 20, 100):
         cases += [("g", "sigma", mean, {"g_method": "sigma"}), ("g", "probability", mean, {})]

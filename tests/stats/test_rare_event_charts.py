@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -265,3 +266,19 @@ def test_power_to_detect_a_doubling_of_the_event_rate(n, seed):
     # and a doubling is found far more often than in-control data give a concern
     in_control = concern_after_change(simulate("g", n, seed + 100, g_method="probability", rise=1.0), n)
     assert after > in_control + Z * se_diff(after, in_control)
+
+
+@pytest.mark.parametrize("chart", ["g", "t"])
+def test_rare_event_charts_draw_their_limits(chart):
+    gaps = [21, 31, 17, 27, 6, 140, 0, 85, 17, 9, 16, 9, 27, 32, 57, 6, 95, 22, 10, 26, 0, 2, 1, 14]
+    y = np.asarray(gaps, float) + (chart == "t")  # t: times must be > 0
+    result = spc(pd.DataFrame({"x": range(len(y)), "y": y}), "x", "y", chart=chart, fix_after=20)
+    svg = result.plot(title=f"{chart} chart")
+    root = ElementTree.fromstring(svg)
+    classes = [element.get("class") or "" for element in root.iter()]
+    assert any("ww-limit--upper" in c for c in classes)
+    text = "".join(root.itertext())
+    assert "UPL" in text
+    if chart == "g":  # the label shows the computed probability limit (a whole number of cases)
+        assert result.points["upl"].iloc[0] == brute_upper(float(np.mean(gaps[:20])), G_LIMIT_TAIL) == 219
+        assert "UPL 219" in text
