@@ -282,3 +282,32 @@ def test_rare_event_charts_draw_their_limits(chart):
     if chart == "g":  # the label shows the computed probability limit (a whole number of cases)
         assert result.points["upl"].iloc[0] == brute_upper(float(np.mean(gaps[:20])), G_LIMIT_TAIL) == 219
         assert "UPL 219" in text
+
+
+def test_user_guide_example():
+    """The numbers of docs/guide/spc.md section 5 (falls with harm, illustrative)."""
+    gaps = [21, 31, 17, 27, 6, 140, 0, 85, 17, 9, 16, 9, 27, 32, 57, 6, 95, 22, 10, 26, 0, 2, 1, 14]
+    falls = pd.DataFrame({"fall": range(1, 25), "admissions_between": gaps})
+    options = {
+        "x": "fall",
+        "y": "admissions_between",
+        "chart": "g",
+        "improvement": "increase",
+        "fix_after": 20,
+    }
+    points = spc(falls, **options).points
+    mean = float(np.mean(gaps[:20]))
+    assert mean == pytest.approx(32.65)
+    first = points.iloc[0]
+    assert (first["centre"], first["upl"], first["upper_near"], first["lpl"]) == (21.5, 219, 125, 0)
+    assert brute_lower(mean, G_SHORT_QUANTILE) - 1 == 2
+    flagged = points[points["special_cause"] != "none"]
+    assert flagged["x"].tolist() == [21, 22, 23]
+    assert (flagged["special_cause"] == "short_gaps").all()
+    assert (flagged["point_type"] == "special_cause_concern").all()
+    sigma = spc(falls, g_method="sigma", **options).points
+    assert sigma["upl"].iloc[0] == pytest.approx(mean + 3 * math.sqrt(mean * (mean + 1)))
+    assert round(sigma["upl"].iloc[0], 1) == 132.1
+    sigma_flagged = sigma[sigma["special_cause"] != "none"]
+    assert sigma_flagged["x"].tolist() == [6]
+    assert sigma_flagged["point_type"].tolist() == ["special_cause_improvement"]
