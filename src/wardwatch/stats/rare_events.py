@@ -29,6 +29,9 @@
   becomes 0. The special-cause rules are applied on the transformed scale (``t_rule_scale``),
   where the centre and limits are exact; only the output is back-transformed, so rounding in
   ``** 3.6`` cannot move a point across a limit (a constant series stays common cause).
+  Checked by simulation: in-control exponential times false-alarm no more often than normal data
+  on an XmR chart (14 % / 32 % of series of 24 / 50 points against 15 % / 36 %), so the t chart
+  keeps Nelson's method (docs/methods/rare-event-charts.md).
 """
 
 from __future__ import annotations
