@@ -311,3 +311,18 @@ def test_user_guide_example():
     sigma_flagged = sigma[sigma["special_cause"] != "none"]
     assert sigma_flagged["x"].tolist() == [6]
     assert sigma_flagged["point_type"].tolist() == ["special_cause_improvement"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "improvement"), [("ptd", "increase"), ("mdc", "neutral"), ("mdc", "increase")]
+)
+def test_short_gaps_are_low_even_above_the_median(rules, improvement):
+    # baseline median 0 but mean 200: the short-gap bound (20) lies above the median, so the
+    # short gaps 5, 6, 4 are above the centre line; they still mean a rise in the event rate
+    bound = brute_lower(200.0, G_SHORT_QUANTILE) - 1
+    assert bound == 20
+    points = g_chart([0, 0, 0, 0, 1000, 5, 6, 4], fix_after=5, rules=rules, improvement=improvement).points
+    tail = points.iloc[-3:]
+    assert (tail["special_cause"] == "short_gaps").all()
+    expected = "special_cause_neutral_low" if improvement == "neutral" else "special_cause_concern"
+    assert (tail["point_type"] == expected).all()

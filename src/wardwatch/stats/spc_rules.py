@@ -178,6 +178,8 @@ def classify(
     # direction of the first rule (precedence); a trend point uses the ptd step convention
     side_dir = np.where(side > 0, 1, -1).astype(np.int8)
     precedence_dir = np.where(first_rule == TREND, trend_dir, side_dir)
+    # short gaps are low by definition, even above an odd median (baseline 0, 0, 0, 0, 1000)
+    precedence_dir = np.where(first_rule == SHORT_GAPS, -1, precedence_dir)
     precedence_dir = np.where(first_rule == NONE, 0, precedence_dir).astype(np.int8)
 
     if conflict == "improvement" and improvement_sign != 0:
