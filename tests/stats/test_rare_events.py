@@ -16,8 +16,8 @@ def rare(kind, y, **kwargs):
     return spc(data, "x", "y", chart=kind, **kwargs).points
 
 
-def test_g_chart_geometric_limits():
-    pts = rare("g", [2, 4, 6])
+def test_g_chart_sigma_limits_as_qicharts2():
+    pts = rare("g", [2, 4, 6], g_method="sigma")
     sigma = math.sqrt(4 * 5)
     assert pts["centre"].iloc[0] == pytest.approx(4)
     assert pts["upl"].iloc[0] == pytest.approx(4 + 3 * sigma)
@@ -50,9 +50,9 @@ def test_t_chart_needs_positive_times():
         rare("t", [1.0, 0.0, 2.0])
 
 
-def test_g_chart_centre_is_the_median_and_limits_come_from_the_mean():
+def test_g_chart_centre_is_the_median_and_sigma_limits_come_from_the_mean():
     y = [1, 2, 3, 10]
-    pts = rare("g", y)
+    pts = rare("g", y, g_method="sigma")
     mean = 4.0
     sigma = math.sqrt(mean * (mean + 1))
     assert pts["centre"].iloc[0] == 2.5  # median of 1, 2, 3, 10

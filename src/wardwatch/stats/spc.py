@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from wardwatch.errors import InputError
 from wardwatch.stats.attribute import attribute_limits
-from wardwatch.stats.rare_events import g_limits, t_back_transform, t_rule_scale
+from wardwatch.stats.rare_events import G_METHODS, g_limits, g_short_gaps, t_back_transform, t_rule_scale
 from wardwatch.stats.runchart import run_chart_limits, runs_analysis
 from wardwatch.stats.spc_constants import RULE_SETS, SHORT_BASELINE
 from wardwatch.stats.spc_limits import Limits, xmr_limits
@@ -78,6 +78,7 @@ class SPCOptions:
     rules: str
     screen: bool
     run_length: int
+    g_method: str = "probability"
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def spc(
     rules: str = "mdc",
     screen: bool | None = None,
     run_length: int | None = None,
+    g_method: str = "probability",
 ) -> SPCResult:
     """SPC chart values, special causes, variation and assurance for every series in ``data``.
 
@@ -188,11 +190,15 @@ def spc(
       0.2.2: screening, two-in-three only between 2 and 3 sigma, first rule wins).
     - ``screen``: override the rule set's moving-range screening (XmR, t, p', u').
     - ``run_length``: 6 or 7 points for trends and shifts (default 7).
+    - ``g_method``: g chart limits: "probability" (default; geometric probability limits, the
+      baseline median as centre and the short-gap rule for a rise in the event rate) or
+      "sigma" (qicharts2: mean +/- 3 sigma, which false-alarms on in-control geometric data;
+      docs/methods/rare-event-charts.md).
 
     Rows with a missing ``y`` (or, for p/u charts, a missing or zero ``n``) are left out.
     """
     options = _validate(
-        data, x, y, n, by, chart, improvement, target, rebase, fix_after, rules, screen, run_length
+        data, x, y, n, by, chart, improvement, target, rebase, fix_after, rules, screen, run_length, g_method
     )
     prepared = _prepare(data, options)
     layout = build_layout(prepared.series, prepared.local_segment, options.fix_after)
@@ -202,6 +208,7 @@ def spc(
     values, rule_values, rule_limits, limits = _limits(options, layout, y_raw, n_raw)
     runs = runs_analysis(layout, rule_values, rule_limits.centre)
     rule_set = RULE_SETS[options.rules]
+    probability_g = options.chart == "g" and options.g_method == "probability"
     classes = classify(
         layout,
         rule_values,
@@ -211,6 +218,7 @@ def spc(
         two_in_three_mode=rule_set.two_in_three,
         conflict=rule_set.conflict,
         long_run=runs.long_run if options.chart == "run" else None,
+        short_gaps=g_short_gaps(layout, y_raw) if probability_g else None,
     )
 
     columns: dict[str, Any] = {c: coded.values() for c, coded in prepared.by.items()}
@@ -253,7 +261,7 @@ def _limits(
     elif chart == "run":
         values, limits = y, run_chart_limits(layout, y)
     else:
-        values, limits = y, g_limits(layout, y)
+        values, limits = y, g_limits(layout, y, options.g_method)
     return values, values, limits, limits
 
 
@@ -339,7 +347,7 @@ def default_screen(chart: str, rule_set_screen: bool) -> bool:
 
 
 def _validate(
-    data, x, y, n, by, chart, improvement, target, rebase, fix_after, rules, screen, run_length
+    data, x, y, n, by, chart, improvement, target, rebase, fix_after, rules, screen, run_length, g_method
 ) -> SPCOptions:
     if not isinstance(data, pd.DataFrame):
         raise InputError("spc: data must be a pandas DataFrame")
@@ -349,6 +357,8 @@ def _validate(
         raise InputError(f"spc: unknown improvement {improvement!r}; use increase, decrease or neutral")
     if rules not in RULE_SETS:
         raise InputError(f"spc: unknown rules {rules!r}; use mdc or ptd")
+    if g_method not in G_METHODS:
+        raise InputError(f"spc: unknown g_method {g_method!r}; use {' or '.join(G_METHODS)}")
     by_tuple = tuple(by or ())
     if isinstance(by, str):
         by_tuple = (by,)
@@ -397,6 +407,7 @@ def _validate(
         rules=rules,
         screen=bool(screen),
         run_length=int(run_length or rule_set.run_length),
+        g_method=g_method,
     )
 
 

@@ -20,6 +20,17 @@ D2 = 1.128
 # Sigma multipliers for attribute and rare-event charts (qicharts2 R/helper.functions.R).
 SIGMA_LIMIT = 3.0
 SIGMA_NEAR = 2.0
+# g chart probability limits (Benneyan 2001; methods.md 7.1): one-sided tail probabilities of the
+# geometric distribution equal to the normal tails beyond 3 sigma and 2 sigma, so that a limit
+# (near limit) is crossed as rarely by in-control geometric data as an XmR limit by normal data.
+G_LIMIT_TAIL = 0.00135
+G_NEAR_TAIL = 0.02275
+# g chart test for a rise in the event rate (docs/methods/rare-event-charts.md): a run of
+# G_SHORT_RUN consecutive gaps at or below the G_SHORT_QUANTILE quantile of the fitted geometric
+# distribution. Per point 10 %, a run of 3 has probability <= 0.001 per position: about 2 % of
+# in-control series of 24 points and 4 % of 50 points raise it (exact, rare_events.run_probability).
+G_SHORT_QUANTILE = 0.10
+G_SHORT_RUN = 3
 # t chart: Nelson's transformation of times between events, y ** (1 / 3.6) (qicharts2 qic.t).
 T_CHART_POWER = 3.6
 # Short-baseline warning: fewer than 13 points (ptd option ptd_spc.warning_threshold = 13;

@@ -10,7 +10,10 @@ Every rule is evaluated within a segment (series x rebase group) on row-aligned 
    points are flagged. "mdc_2023" counts points beyond 3 sigma too; "ptd" only points strictly
    between the 2 and 3 sigma limits;
 4. shift: ``run_length`` consecutive points on the same side of the centre (a point on the centre
-   breaks it); all flagged.
+   breaks it); all flagged;
+5. short gaps (g charts with probability limits only, rare_events.py): a run of consecutive
+   gaps at or below the 10th percentile of the fitted distribution, a rise in the event rate;
+   flagged low.
 
 Runs are found with run-length encoding over the whole flat array (breaks where the value changes
 or a segment starts), and three-point windows with shifted array views: no loop per series.
@@ -25,7 +28,7 @@ import numpy as np
 from wardwatch.stats.spc_limits import Limits
 from wardwatch.stats.spc_segments import Layout
 
-SPECIAL_CAUSES = ("none", "outside_limits", "trend", "two_in_three", "shift")
+SPECIAL_CAUSES = ("none", "outside_limits", "trend", "two_in_three", "shift", "short_gaps")
 POINT_TYPES = (
     "common_cause",
     "special_cause_improvement",
@@ -33,7 +36,7 @@ POINT_TYPES = (
     "special_cause_neutral_high",
     "special_cause_neutral_low",
 )
-NONE, OUTSIDE, TREND, TWO_IN_THREE, SHIFT = range(5)
+NONE, OUTSIDE, TREND, TWO_IN_THREE, SHIFT, SHORT_GAPS = range(6)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ def classify(
     two_in_three_mode: str,
     conflict: str,
     long_run: np.ndarray | None = None,
+    short_gaps: np.ndarray | None = None,
 ) -> Classification:
     """Special cause and point type of every row.
 
@@ -140,6 +144,8 @@ def classify(
     direction, improvement wins; the label is the first rule that gives that direction).
     ``long_run``: for run charts, the Anhoej long-run flags replace the four MDC rules (label
     "shift").
+    ``short_gaps``: flags of the g chart's short-gap rule (a low signal, after the four rules in
+    precedence); None for other charts.
     """
     side = side_of_centre(y, limits.centre)
     size = y.size
@@ -161,13 +167,19 @@ def classify(
         up_flags = [outside & (side > 0), trend_up, two & (side > 0), shift & (side > 0)]
         down_flags = [outside & (side <= 0), trend_down, two & (side < 0), shift & (side < 0)]
 
-    any_flags = [u | d for u, d in zip(up_flags, down_flags)]
     rule_codes = [OUTSIDE, TREND, TWO_IN_THREE, SHIFT]
+    if short_gaps is not None:
+        up_flags.append(np.zeros(size, bool))
+        down_flags.append(short_gaps)
+        rule_codes.append(SHORT_GAPS)
+    any_flags = [u | d for u, d in zip(up_flags, down_flags)]
     first_rule = np.select(any_flags, rule_codes, default=NONE).astype(np.int8)
 
     # direction of the first rule (precedence); a trend point uses the ptd step convention
     side_dir = np.where(side > 0, 1, -1).astype(np.int8)
     precedence_dir = np.where(first_rule == TREND, trend_dir, side_dir)
+    # short gaps are low by definition, even above an odd median (baseline 0, 0, 0, 0, 1000)
+    precedence_dir = np.where(first_rule == SHORT_GAPS, -1, precedence_dir)
     precedence_dir = np.where(first_rule == NONE, 0, precedence_dir).astype(np.int8)
 
     if conflict == "improvement" and improvement_sign != 0:
