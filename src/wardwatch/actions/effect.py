@@ -344,16 +344,21 @@ def _baseline_signals(periods: pd.Series, values: np.ndarray, expected: str, set
     """Per series: does the pre-start baseline, on its own chart, show a special cause the expected way?"""
     spc_func = spc_func or default_spc()
     r = values.shape[1]
-    result = spc_func(_long(periods, values), x="period_start", y="value", by=["series"], chart=settings.chart, improvement=expected)
+    result = spc_func(_long(periods, values), x="period_start", y="value", by=["series"], chart=settings.chart,
+                      improvement=expected)
     points = result.points.sort_values(["series", "x"], kind="stable")
-    improving = (points["point_type"] == "special_cause_improvement").to_numpy()
-    # a sustained rule (shift, trend) anywhere, or any rule in the last few points: a lone point
-    # outside the limits a year earlier says nothing about a change under way at the start
-    # (and would make 1 ordinary baseline in 10 unassessable)
-    sustained = points["special_cause"].astype(str).isin(["shift", "trend"]).to_numpy()
-    late = points.groupby("series").cumcount(ascending=False).to_numpy() <= settings.run_lead
-    hit = points.loc[improving & (sustained | late), "series"].unique()
-    return np.isin(np.arange(r), hit)
+    from_end = points.groupby("series").cumcount(ascending=False)
+    special = points["point_type"].isin(["special_cause_improvement", "special_cause_concern"])
+    # the most recent special cause decides: a baseline that rose and then fell (an early
+    # "improvement" shift above a centre pulled down by a later fall) is not already improving.
+    # It must come from a sustained rule (shift, trend), or be within the last run_lead + 1
+    # points: a lone point outside the limits a year earlier says nothing about a change under
+    # way at the start (and would make about 1 ordinary baseline in 10 unassessable)
+    latest = points[special].groupby("series").tail(1)
+    ok = ((latest["point_type"] == "special_cause_improvement")
+          & (latest["special_cause"].astype(str).isin(["shift", "trend"])
+             | (from_end[latest.index] <= settings.run_lead)))
+    return np.isin(np.arange(r), latest.loc[ok, "series"].unique())
 
 
 def _is_proportion(indicator_id: str) -> bool:
