@@ -125,3 +125,19 @@ def test_evaluate_plan_reads_measures_and_annotates_chart():
     assert list(frame.action_id) == ["A1", "A2"] and frame.loc[0, "z"] > 2
     early = evaluate_plan(plan, measures, spc_func=real_spc, as_of=date(2019, 8, 31))
     assert early.verdict("A1") == "too early"
+
+
+def test_report_section_shows_the_new_verdicts_with_valid_css_classes():
+    from wardwatch.actions import demo_plan
+    from wardwatch.report.actions_section import actions_view
+
+    evaluation = pd.DataFrame([
+        {"action_id": "A03", "indicator_id": "staffing_fill_rate", "verdict": "not assessable", "reason": "r"},
+        {"action_id": "A05", "indicator_id": "ed_initial_assessment_15min", "verdict": "no change (low power)",
+         "reason": "low power: a real effect may have been missed"},
+    ])
+    view, _, notes = actions_view(None, "ZFV", demo_plan(), date(2020, 3, 31), evaluation)
+    linked = {a.id: a.linked[0] for a in view.actions}
+    assert linked["A05"].effect == "no change (low power)" and linked["A05"].effect_css == "effect-no-change-low-power"
+    assert linked["A03"].effect_css == "effect-not-assessable"
+    assert "low power" in linked["A05"].detail and "no change (low power)" in notes["ed_initial_assessment_15min"][0]
