@@ -289,6 +289,7 @@ def assess(periods: pd.Series, values: np.ndarray, start: date, expected: str,
     # residual SDs (normal-shift approximation on the t scale)
     with np.errstate(divide="ignore", invalid="ignore"):
         power = sps.t.sf(t_crit - settings.power_effect_sd * fit.sigma / se, fit.df)
+    power = np.where(se > 0, power, 1.0)  # a noise-free fit would see any effect
     mde = (t_crit + float(sps.t.ppf(0.8, fit.df))) * se
     baseline_signal = (_baseline_signals(periods[~after], values[~after], expected, settings, spc_func)
                        if settings.baseline_check else np.zeros(r, bool))
