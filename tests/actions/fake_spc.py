@@ -2,6 +2,7 @@
 
 Centre = mean, limits = centre ± 2.66 × mean moving range per rebase segment (methods 2.1);
 rules: outside the limits, and a shift of 7 points on one side of the centre (methods 2.2).
+``fix_after`` takes the limits from the first N points of each segment; ``by`` charts each series.
 """
 
 from __future__ import annotations
@@ -21,7 +22,12 @@ class FakeResult:
         return f"<svg><title>{title}</title>{len(annotations or [])} annotation(s)</svg>"
 
 
-def fake_spc(data, x, y, chart="xmr", improvement="increase", rebase=None, **_):
+def fake_spc(data, x, y, chart="xmr", improvement="increase", rebase=None, fix_after=None, by=None, **_):
+    if by:
+        parts = [fake_spc(group, x, y, chart, improvement, rebase, fix_after).points.assign(**dict(zip(by, key)))
+                 for key, group in data.groupby(by)]
+        points = pd.concat(parts, ignore_index=True)
+        return FakeResult(points, points.groupby(by + ["segment"]).agg(centre=("centre", "last")).reset_index())
     frame = data.sort_values(x).reset_index(drop=True)
     xs = pd.to_datetime(frame[x])
     segment = np.zeros(len(frame), dtype=int)
@@ -32,22 +38,24 @@ def fake_spc(data, x, y, chart="xmr", improvement="increase", rebase=None, **_):
     mr_bar = np.empty_like(values)
     for s in np.unique(segment):
         idx = segment == s
-        v = values[idx]
+        v = values[idx][:fix_after] if fix_after else values[idx]
         centre[idx] = v.mean()
         mr_bar[idx] = np.abs(np.diff(v)).mean() if len(v) > 1 else np.nan
     upl, lpl = centre + 2.66 * mr_bar, centre - 2.66 * mr_bar
     side = np.sign(values - centre)
     flag = np.where(values > upl, 1, np.where(values < lpl, -1, 0))
+    cause = np.where(flag != 0, "outside_limits", "none").astype(object)
     for s in np.unique(segment):
         where = np.flatnonzero(segment == s)
         for i in range(len(where) - 6):
             window = where[i:i + 7]
             if abs(side[window].sum()) == 7:
+                cause[window] = np.where(flag[window] == 0, "shift", cause[window])
                 flag[window] = np.where(flag[window] == 0, side[window[0]], flag[window])
     sign = 1 if improvement == "increase" else -1
     point_type = np.where(flag * sign > 0, "special_cause_improvement",
                           np.where(flag * sign < 0, "special_cause_concern", "common_cause"))
     points = pd.DataFrame({"x": frame[x], "y": values, "centre": centre, "lpl": lpl, "upl": upl,
-                           "segment": segment, "point_type": point_type})
+                           "segment": segment, "special_cause": cause, "point_type": point_type})
     summary = points.groupby("segment").agg(centre=("centre", "last"), upl=("upl", "last")).reset_index()
     return FakeResult(points, summary)

@@ -56,3 +56,9 @@ def test_evaluate_from_warehouse(cli, tmp_path):
     assert {r["action_id"]: r["verdict"] for r in rows}["A01"] == "improved"
     missing = cli("actions", "evaluate", "--plan", plan, "--db", tmp_path / "nope.duckdb")
     assert missing.exit_code == 2
+    a01 = {r["action_id"]: r for r in rows}["A01"]
+    assert a01["ci_low"] < a01["effect"] < a01["ci_high"] and 0 <= a01["power"] <= 1
+    bad_alpha = cli("actions", "evaluate", "--plan", plan, "--db", db, "--alpha", "1.5")
+    assert bad_alpha.exit_code == 2 and "--alpha" in bad_alpha.output
+    no_peer = cli("actions", "evaluate", "--plan", plan, "--db", db, "--comparator", "NOPE")
+    assert no_peer.exit_code == 2 and "comparator NOPE" in no_peer.output

@@ -1,8 +1,9 @@
 """Inspection findings, action plans and the measured effect of each action.
 
 ``demo_plan()`` is the synthetic focal trust ZFV's plan after its 2019 inspection;
-``evaluate_plan(plan, measures)`` charts each linked indicator with SPC and says whether it
-improved after the action started (rules in ``wardwatch.actions.effect``).
+``evaluate_plan(plan, measures)`` fits an interrupted time series to each linked indicator,
+checks it with SPC and says whether it improved after the action started (rules in
+``wardwatch.actions.effect``, docs/methods/action-effects.md).
 """
 
 from __future__ import annotations

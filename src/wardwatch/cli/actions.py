@@ -140,15 +140,29 @@ def evaluate(
     min_after: Annotated[
         int, typer.Option("--min-after", help="Points after the start needed for a verdict.")
     ] = 7,
-    z: Annotated[float, typer.Option("--z", help="Standard errors the level must move.")] = 2.0,
+    alpha: Annotated[
+        float, typer.Option("--alpha", help="1 - confidence level of the effect's interval (0.10: 90%).")
+    ] = 0.10,
+    horizon: Annotated[
+        float | None,
+        typer.Option("--horizon", help="Months after the start at which the effect is read (default: mid follow-up)."),
+    ] = None,
+    comparator: Annotated[
+        str | None,
+        typer.Option("--comparator", help="Org code of a peer or national series: controlled ITS on the difference."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Measure each action's effect on its linked indicators (SPC, rebased at the start date)."""
+    """Measure each action's effect on its linked indicators (interrupted time series + SPC baseline check)."""
     from wardwatch.actions.effect import EffectSettings, evaluate_plan
     from wardwatch.actions.store import load_plan
+    from wardwatch.errors import InputError
 
     p = load_plan(plan)
-    effects = evaluate_plan(p, db, settings=EffectSettings(min_points_after=min_after, z=z))
+    if not 0 < alpha < 1:
+        raise InputError(f"--alpha must be between 0 and 1, got {alpha}")
+    settings = EffectSettings(min_points_after=min_after, alpha=alpha, horizon=horizon)
+    effects = evaluate_plan(p, db, settings=settings, comparator=comparator)
     frame = effects.to_frame()
     if svg_dir is not None:
         svg_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ its evaluation function; this module arranges them for the page.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -121,7 +122,8 @@ def actions_view(
                     title=_title(ind),
                     anchor=anchor_for(ind),
                     effect=effect,
-                    effect_css="effect-" + effect.replace(" ", "-"),
+                    # "no change (low power)" must still give a valid CSS class name
+                    effect_css="effect-" + re.sub(r"[^a-z0-9]+", "-", effect.lower()).strip("-"),
                     detail=detail,
                     chart=chart,
                 )
