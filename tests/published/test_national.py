@@ -207,16 +207,16 @@ def test_shmi_published_banding_is_kept(tmp_path):
          "line 2, column snapshot_date"),
         ("rtt", "snapshot_date,org_code,incomplete_pathways,within_18_weeks\n2019-03-31,RNA,10,11\n",
          "line 2, column within_18_weeks"),
-        ("rtt", "snapshot_date,org_code,incomplete_pathways,within_18_weeks,rtt_18wk_share\n"
-                "2019-03-31,RNA,10,9,0.8\n", "line 2, column rtt_18wk_share"),
+        ("rtt", ("snapshot_date,org_code,incomplete_pathways,within_18_weeks,rtt_18wk_share\n"
+                "2019-03-31,RNA,10,9,0.8\n"), "line 2, column rtt_18wk_share"),
         ("kh03", "year,org_code,beds,occupancy_share\n2018,RNA,700,1.2\n", "line 2, column occupancy_share"),
         ("kh03", "year,org_code,beds,occupancy_share\n2018,RNA,-inf,0.9\n", "line 2, column beds"),
         ("kh03", "year,org_code,beds,occupancy_share\n2018,rna,700,0.9\n", "line 2, column org_code"),
-        ("staff-survey", "org_code,year,staff_survey_responses,engagement_score,recommend_as_place_to_work_score,"
-                         "recommend_care_score,work_stress_share\nRNA,2019,300,6,3,3,0.3\n",
+        ("staff-survey", ("org_code,year,staff_survey_responses,engagement_score,recommend_as_place_to_work_score,"
+                         "recommend_care_score,work_stress_share\nRNA,2019,300,6,3,3,0.3\n"),
          "line 2, column engagement_score"),
-        ("staff-survey", "org_code,year,staff_survey_responses,engagement_score,recommend_as_place_to_work_score,"
-                         "recommend_care_score,work_stress_share\nRNA,2019,3.5,3,3,3,0.3\n",
+        ("staff-survey", ("org_code,year,staff_survey_responses,engagement_score,recommend_as_place_to_work_score,"
+                         "recommend_care_score,work_stress_share\nRNA,2019,3.5,3,3,3,0.3\n"),
          "line 2, column staff_survey_responses"),
         ("ae-annual", "fin_year_start,org_code,ae_4hr_within_share\n2018,RNA,nan\n",
          "line 2, column ae_4hr_within_share"),

@@ -128,11 +128,11 @@ def prepare_shmi(path: str | Path) -> LoadResult:
         parts.append(measures_frame("shmi_band", frame["org_code"][has], period[has], "year", band[has],
                                     SHMI_SOURCE))
         if skipped:
-            notes = (f"no banding for year(s) {', '.join(map(str, skipped))}: fewer than 3 trusts with "
-                     "observed and expected deaths",)
+            notes = ((f"no banding for year(s) {', '.join(map(str, skipped))}: fewer than 3 trusts with "
+                     "observed and expected deaths"),)
     else:
-        notes = ("no shmi_band rows: the file has neither a banding column nor observed and expected "
-                 "deaths to compute one from",)
+        notes = (("no shmi_band rows: the file has neither a banding column nor observed and expected "
+                 "deaths to compute one from"),)
     return _result("shmi", path, frame, parts, SHMI_SOURCE, "with no SHMI value", notes)
 
 
