@@ -172,10 +172,11 @@ def _write(tmp_path, text, name="f.csv"):
 
 def test_shmi_banding_computed_from_observed_and_expected(tmp_path):
     # 20 trusts with E = 1000 each: 17 at O/E = 1, one far above (1.5), one far below (0.6), one
-    # slightly above (1.02). With E = 1000, s = 1/sqrt(1000) = 0.0316 on the log scale; ln(1.5) is
-    # 12.8 s above 0 and ln(0.6) 16 s below, far outside any 95% limit even after the random-effects
-    # widening (the 10% truncation drops both extremes before tau2 is estimated, and the remaining
-    # 18 trusts give tau2 = 0); ln(1.02) = 0.63 s stays inside: "as expected".
+    # slightly above (1.02). The 10% truncation drops the extreme z-scores and the trusts left are
+    # all at O/E = 1, so tau2 = 0 and the limits are the exact Poisson 95% limits at E = 1000,
+    # about 0.94 and 1.06 (chi2.ppf(0.025, 2000)/2000 = 0.939, chi2.ppf(0.975, 2002)/2000 = 1.064;
+    # methods 3.1).
+    # 1.5 is above, 0.6 below, 1.02 and 1.0 inside: bands 1, 3, 2, 2.
     rows = [f"2018,R{i:02d},{1000},1000.00,1.0000" for i in range(17)]
     rows += ["2018,RHI,1500,1000.00,1.5000", "2018,RLO,600,1000.00,0.6000", "2018,RAS,1020,1000.00,1.0200"]
     path = _write(tmp_path, "year,org_code,observed,expected,shmi\n" + "\n".join(rows) + "\n")
