@@ -12,7 +12,7 @@ from wardwatch.errors import InputError
 _KINDS_HELP = (
     "Published dataset: ae-monthly (NHS England monthly A&E), shmi (NHS Digital SHMI), rtt (RTT incomplete "
     "pathways), kh03 (KH03 beds), staff-survey (NHS Staff Survey), ae-annual (A&E 4-hour by financial "
-    "year), cqc-ratings (CQC provider ratings history). Formats: docs/guide/published.md."
+    "year), cqc-ratings (CQC provider ratings history), providers (organisation names). Formats: docs/guide/published.md."
 )
 
 

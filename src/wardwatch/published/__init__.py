@@ -3,7 +3,7 @@
 ``wardwatch load-published KIND FILE --db DB``: each KIND reads one publication's file format,
 checks it (one-line ``InputError`` naming file, line and column), and writes trust-level rows
 (``org_code`` = ODS code) to ``measures``, or for CQC ratings to the ``cqc_ratings`` history
-table. Loading the same file twice changes nothing; every row read is loaded or refused (counted).
+table, or for the organisation lookup (trust names) to ``organisations``. Loading the same file twice changes nothing; every row read is loaded or refused (counted).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ SAMPLES = {
     "staff-survey": "staff_survey_and_shmi_by_trust_2012_2019.csv",
     "ae-annual": "nhse_ae_4hr_annual_by_trust_2012_2018.csv",
     "cqc-ratings": "cqc_ratings_nhs_providers_2019.csv",
+    "providers": "nhs_provider_lookup_2019.csv",
 }
 #: dataset name -> "module:function" reading and checking a file into a ``LoadResult`` (no writes)
 LOADERS = {
@@ -35,6 +36,7 @@ LOADERS = {
     "staff-survey": "wardwatch.published.national:prepare_staff_survey",
     "ae-annual": "wardwatch.published.national:prepare_ae_annual",
     "cqc-ratings": "wardwatch.published.cqc_ratings:prepare_cqc_ratings",
+    "providers": "wardwatch.published.providers:prepare_providers",
 }
 
 
@@ -54,9 +56,13 @@ def preparer(kind: str) -> Callable[[str | Path], LoadResult]:
 
 
 def write(con: ibis.BaseBackend, result: LoadResult) -> LoadResult:
-    """Write a prepared load to the warehouse (``measures`` or ``cqc_ratings``)."""
+    """Write a prepared load to the warehouse (``measures``, ``cqc_ratings`` or ``organisations``)."""
     if result.table == "measures":
         return write_measures(con, result)
+    if result.table == "organisations":
+        from wardwatch.published.providers import write_providers
+
+        return write_providers(con, result)
     from wardwatch.published.cqc_ratings import write_cqc_ratings
 
     return write_cqc_ratings(con, result)

@@ -71,12 +71,14 @@ class LoadResult:
                     f"\nwrote {len(rows)} measures rows ({ids}) for {rows['org_code'].nunique()} "
                     f"organisations, {min(periods)} to {max(periods)}, into {db}"
                 )
-            else:
+            elif "publication_date" in rows:
                 dates = rows["publication_date"]
                 text += (
                     f"\nwrote {len(rows)} {self.table} rows for {rows['org_code'].nunique()} providers, "
                     f"published {min(dates)} to {max(dates)}, into {db}"
                 )
+            else:
+                text += f"\nwrote {len(rows)} {self.table} rows into {db}"
         for note in self.notes:
             text += f"\nnote: {note}"
         return text
