@@ -119,3 +119,27 @@ def test_cli_literal_paths_and_header_only(cli, tmp_path):
     assert result.exit_code == 2
     assert "header only" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "new.duckdb").exists()
+
+
+def test_bom_and_crlf_files_are_read(tmp_path):
+    # spreadsheet exports often start with a byte-order mark and end lines with CRLF
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + GOOD + "2019-02-01,RNA,1,20,2,0\n").replace("\n", "\r\n").encode())
+    con = connect_duckdb(None)
+    load_ae_monthly(path, con)
+    assert read_measures(con, ["ae_4h_type1"])["denominator"].tolist() == [10.0, 20.0]
+    bad = tmp_path / "excel_bad.csv"
+    bad.write_bytes(b"\xef\xbb\xbf" + (HEADER + GOOD + "2019-02-01,RNA,9,20,2,0\n").replace("\n", "\r\n").encode())
+    with pytest.raises(InputError, match="line 3, column type"):
+        load_ae_monthly(bad, con)
+
+
+def test_rows_of_empty_cells_are_blank_lines(tmp_path):
+    path = tmp_path / "trailing.csv"
+    path.write_text(HEADER + GOOD + ",,,,,\n,,,,,\n")
+    result = preparer("ae-monthly")(path)
+    assert (result.read, result.loaded) == (1, 1)
+    only_empty = tmp_path / "only_empty.csv"
+    only_empty.write_text(HEADER + ",,,,,\n")
+    with pytest.raises(InputError, match="header only"):
+        preparer("ae-monthly")(only_empty)

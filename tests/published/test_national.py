@@ -244,3 +244,10 @@ def test_cli_every_kind_reports_counts(cli, tmp_path):
     assert result.exit_code == 0, result.output
     assert "rtt: read 1331 rows, loaded 1330, refused 1 (1 with no patients waiting)" in result.output
     assert re.search(r"wrote 1330 measures rows \(rtt_incomplete_18wk\) for 213 organisations", result.output)
+
+
+def test_band_codes_match_the_funnel_labels():
+    from wardwatch.published.national import SHMI_BAND_CODES
+    from wardwatch.stats.funnel import BAND_AS, BAND_HIGH, BAND_LOW
+
+    assert SHMI_BAND_CODES == {BAND_HIGH: 1, BAND_AS: 2, BAND_LOW: 3}

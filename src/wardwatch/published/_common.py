@@ -103,10 +103,11 @@ def read_rows(path: str | Path, required: tuple[str, ...], what: str) -> pd.Data
             if header is None:
                 raise InputError(f"{path}: the file is empty; give {what} with a header line")
             header = [c.strip() for c in header]
+            width = len(header)
             for record in reader:
-                if not any(cell.strip() for cell in record):
-                    continue  # blank line
-                if len(record) != len(header):
+                if len(record) != width:
+                    if not any(cell.strip() for cell in record):
+                        continue  # blank line (checked only here: it is the slow path)
                     raise InputError(
                         f"{path}: line {reader.line_num}: {len(record)} fields but the header has "
                         f"{len(header)}; fix the quoting or the separators on that line"
@@ -130,6 +131,10 @@ def read_rows(path: str | Path, required: tuple[str, ...], what: str) -> pd.Data
     frame = pd.DataFrame(records, columns=header)
     frame = frame.apply(lambda col: col.str.strip())
     frame[LINE] = lines
+    # spreadsheets export trailing rows of empty cells (",,,,,"): they are blank lines, not data
+    frame = frame[(frame.drop(columns=LINE) != "").any(axis=1)].reset_index(drop=True)
+    if frame.empty:
+        raise InputError(f"{path}: header only, no data rows; give {what} with at least one row")
     return frame
 
 

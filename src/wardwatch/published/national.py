@@ -40,10 +40,9 @@ from wardwatch.published._common import (
     whole_numbers,
     years,
 )
-from wardwatch.stats.funnel import BAND_AS, BAND_HIGH, BAND_LOW, funnel
 
-#: NHS Digital's banding codes (methods.md 3.3)
-SHMI_BAND_CODES = {BAND_HIGH: 1, BAND_AS: 2, BAND_LOW: 3}
+#: NHS Digital's banding codes (methods.md 3.3; the labels of ``wardwatch.stats.funnel``)
+SHMI_BAND_CODES = {"higher than expected": 1, "as expected": 2, "lower than expected": 3}
 _BAND_TEXT = {"1": 1, "2": 2, "3": 3, "higher than expected": 1, "as expected": 2, "lower than expected": 3}
 #: accepted spellings of the optional SHMI columns (NHS Digital's own headers and short forms)
 _SHMI_OPTIONAL = {
@@ -138,6 +137,8 @@ def prepare_shmi(path: str | Path) -> LoadResult:
 
 def _computed_bands(org: pd.Series, year: pd.Series, observed: pd.Series, expected: pd.Series
                     ) -> tuple[pd.Series, list[int]]:
+    from wardwatch.stats.funnel import funnel  # SciPy: imported only when there is something to band
+
     band = pd.Series(np.nan, index=org.index)
     skipped = []
     usable = observed.notna() & expected.notna()
