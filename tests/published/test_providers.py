@@ -36,7 +36,7 @@ def test_no_lookup_loaded_gives_no_names():
 @pytest.mark.parametrize(
     "rows, where",
     [
-        ("RNA,A,Acute,Y,False,H\nRNA,B,Acute,Y,False,H\n", "line 3, columns org_code: duplicate of line 2"),
+        ("RNA,A,Acute,Y,False,H\nRNA,B,Acute,Y,False,H\n", "line 3, column org_code: duplicate of line 2"),
         ("RNA,A,Acute,Y,maybe,H\n", "line 2, column specialist"),
         ("RNA,,Acute,Y,False,H\n", "line 2, column org_name"),
         ("R-NA,A,Acute,Y,False,H\n", "line 2, column org_code"),

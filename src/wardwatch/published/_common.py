@@ -210,7 +210,8 @@ def check_unique(path: Path, frame: pd.DataFrame, keys: list[str], what: str) ->
         first = int(frame.loc[same, LINE].iloc[0])
         shown = ", ".join(f"{k}={row[k]}" for k in keys)
         raise InputError(
-            f"{path}: line {row[LINE]}, columns {', '.join(keys)}: duplicate of line {first} ({shown}); "
+            f"{path}: line {row[LINE]}, column{'s' if len(keys) > 1 else ''} {', '.join(keys)}: duplicate of "
+            f"line {first} ({shown}); "
             f"a file must hold one row per {what}; remove one of them"
         )
 
