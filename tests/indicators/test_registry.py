@@ -27,6 +27,17 @@ PINNED = {
     "sepsis_mortality_crude_30d",
     "ae_4h_type1",
     "ae_4h_all_types",
+    # published national statistics (wardwatch load-published shmi|rtt|kh03|staff-survey|ae-annual)
+    "shmi",
+    "shmi_band",
+    "rtt_incomplete_18wk",
+    "kh03_bed_occupancy",
+    "kh03_beds_available",
+    "staff_engagement",
+    "staff_recommend_work",
+    "staff_recommend_care",
+    "staff_work_stress",
+    "ae_4h_annual",
 }
 CATALOGUE = Path(__file__).resolve().parents[2] / "docs" / "indicators.md"
 

@@ -98,7 +98,7 @@ def test_sample_path_is_the_shipped_file():
     path = sample_path("ae-monthly")
     assert path.is_file() and path.name == "nhse_ae_attendances_2016_2019.csv"
     with pytest.raises(KeyError):
-        sample_path("rtt")
+        sample_path("no-such-dataset")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,9 @@ def test_cli_load_published(cli, tmp_path):
     con = connect_duckdb(db)
     n = con.table("measures").count().execute()
     con.disconnect()
-    assert n == int(result.output.split()[1])  # "loaded N measures rows ..." once, not twice
+    assert "read 12765 rows, loaded 12765, refused 0" in result.output  # wc -l minus the header
+    wrote = int(result.output.split("wrote ")[1].split()[0])
+    assert n == wrote  # "wrote N measures rows ..." once, not twice
 
 
 def test_cli_errors_exit_2(cli, tmp_path):
@@ -152,4 +154,4 @@ def test_cli_errors_exit_2(cli, tmp_path):
     bad.write_text("period,org_code\n2019-01-01,RNA\n")
     result = cli("load-published", "ae-monthly", bad, "--db", db)
     assert result.exit_code == 2 and "missing column(s)" in result.output
-    assert cli("load-published", "rtt", bad, "--db", db).exit_code == 2
+    assert cli("load-published", "no-such-dataset", bad, "--db", db).exit_code == 2

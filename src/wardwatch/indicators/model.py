@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import ibis.expr.types as ir
 
 KEY_QUESTIONS = ("safe", "effective", "caring", "responsive", "well_led")
-UNITS = ("proportion", "ratio", "count", "rate")
+UNITS = ("proportion", "ratio", "count", "rate", "score")
 GRAINS = ("week", "month", "year")
 IMPROVEMENTS = ("increase", "decrease", "neutral")
 

@@ -4,7 +4,8 @@ Format (NHS England "A&E Attendances and Emergency Admissions" monthly statistic
 NHSRdatasets ``ae_attendances``): ``period`` (first day of the month), ``org_code``, ``type``
 (``1``, ``2`` or ``other``), ``attendances``, ``breaches`` (over 4 hours from arrival to admission,
 transfer or discharge), ``admissions``. 4-hour performance = (attendances − breaches) / attendances
-(methods.md 5.2).
+(methods.md 5.2). One row per organisation, month and department type: a repeated row is an error,
+never summed.
 """
 
 from __future__ import annotations
@@ -14,53 +15,44 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from wardwatch.errors import InputError
 from wardwatch.indicators.published import AE_MONTHLY_SOURCE
-from wardwatch.indicators.store import replace_measures
+from wardwatch.published._common import (
+    LINE,
+    LoadResult,
+    check_org_codes,
+    check_unique,
+    dates,
+    fail_first,
+    read_rows,
+    whole_numbers,
+    write_measures,
+)
 
 REQUIRED_COLUMNS = ("period", "org_code", "type", "attendances", "breaches", "admissions")
+DEPARTMENT_TYPES = ("1", "2", "other")
 TYPE1 = "ae_4h_type1"
 ALL_TYPES = "ae_4h_all_types"
+WHAT = "the NHS England monthly A&E CSV (period, org_code, type, attendances, breaches, admissions)"
 
 
 def read_ae_monthly(path: str | Path) -> pd.DataFrame:
     """Read and check the file; raise ``InputError`` saying what is wrong, where and what to do."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file; give the NHS England monthly A&E CSV")
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from None
-    raw.columns = [c.strip() for c in raw.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(REQUIRED_COLUMNS)}"
-        )
-    frame = raw[list(REQUIRED_COLUMNS)].copy()
-    for col in ("period", "org_code", "type"):
-        frame[col] = frame[col].str.strip()
-    period = pd.to_datetime(frame["period"], format="%Y-%m-%d", errors="coerce")
-    _first_bad(path, frame, "period", period.isna() | (period.dt.day != 1), "a date YYYY-MM-01")
-    frame["period"] = period.dt.date
-    _first_bad(path, frame, "org_code", frame["org_code"] == "", "an ODS code")
-    for col in ("attendances", "breaches", "admissions"):
-        values = pd.to_numeric(frame[col].str.strip(), errors="coerce")
-        bad = values.isna() | (values < 0) | (values != values.round())
-        _first_bad(path, frame, col, bad, "a whole number ≥ 0")
-        frame[col] = values.astype("int64")
-    _first_bad(path, frame, "breaches", frame["breaches"] > frame["attendances"], "no more than attendances")
-    return frame
-
-
-def _first_bad(path: Path, frame: pd.DataFrame, column: str, bad: pd.Series, expected: str) -> None:
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        # +2: one for the header line, one because CSV lines count from 1
-        raise InputError(
-            f"{path}: line {i + 2}, column {column}: {frame[column].iloc[i]!r} is not {expected}; fix the file and re-run"
-        )
+    frame = read_rows(path, REQUIRED_COLUMNS, WHAT)
+    period = dates(path, frame, "period", "a date YYYY-MM-01")
+    fail_first(path, frame, "period", period.dt.day != 1, "the first day of a month (YYYY-MM-01)")
+    check_org_codes(path, frame)
+    fail_first(path, frame, "type", ~frame["type"].isin(DEPARTMENT_TYPES),
+               "a department type (1, 2 or other)")
+    counts = {col: whole_numbers(path, frame, col) for col in ("attendances", "breaches", "admissions")}
+    fail_first(path, frame, "breaches", counts["breaches"] > counts["attendances"],
+               "at most the attendances on the same line")
+    check_unique(path, frame, ["period", "org_code", "type"], "organisation, month and department type")
+    out = frame[["period", "org_code", "type", LINE]].copy()
+    out["period"] = period.dt.date
+    for col, values in counts.items():
+        out[col] = values.astype("int64")
+    return out[[*REQUIRED_COLUMNS, LINE]]
 
 
 def ae_monthly_measures(frame: pd.DataFrame) -> pd.DataFrame:
@@ -92,11 +84,23 @@ def ae_monthly_measures(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def prepare_ae_monthly(path: str | Path) -> LoadResult:
+    """Checked measures rows and counts; nothing is written."""
+    frame = read_ae_monthly(path)
+    total = frame.groupby(["org_code", "period"])["attendances"].transform("sum")
+    result = LoadResult("ae-monthly", Path(path), read=len(frame), rows=ae_monthly_measures(frame),
+                        source=AE_MONTHLY_SOURCE)
+    refused = int((total == 0).sum())
+    if refused:
+        result.refused["with no attendances in the organisation's month"] = refused
+    return result
+
+
 def load_ae_monthly(path: str | Path, con: ibis.BaseBackend) -> pd.DataFrame:
     """Load the file into the warehouse ``measures`` table; return the rows loaded.
 
     Idempotent: rows with the same indicator, org and month are replaced, never duplicated.
     """
-    measures = ae_monthly_measures(read_ae_monthly(path))
-    replace_measures(con, measures, source=AE_MONTHLY_SOURCE)
-    return measures
+    result = prepare_ae_monthly(path)
+    write_measures(con, result)
+    return result.rows
