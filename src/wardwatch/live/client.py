@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Self
 
 START, END = b"\x0b", b"\x1c\x0d"
 
@@ -22,7 +23,7 @@ class MllpClient:
     def close(self) -> None:
         self.sock.close()
 
-    def __enter__(self) -> MllpClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

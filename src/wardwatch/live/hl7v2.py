@@ -10,9 +10,9 @@ tests/live/test_hl7v2.py checks it field by field against ``hl7.parse``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
 
 from wardwatch.live.events import ENCOUNTER, ORDER, Event, MessageError, parse_hl7_ts
 from wardwatch.live.rules import Vocabulary
@@ -378,9 +378,9 @@ def build_ack(message: str | None, code: str, *, error: MessageError | None = No
             version, processing = r.get("MSH", 12), r.get("MSH", 11) or "P"
     stamp = (now or datetime.now()).strftime("%Y%m%d%H%M%S")
     segments = [
-        f"MSH|^~\\&|{_clean(receiver) or 'WARDWATCH'}|{_clean(receiver_facility)}|{_clean(sender)}|"
+        (f"MSH|^~\\&|{_clean(receiver) or 'WARDWATCH'}|{_clean(receiver_facility)}|{_clean(sender)}|"
         f"{_clean(facility)}|{stamp}||ACK^{_clean(trigger)}^ACK|{ack_id or 'ACK' + _clean(control)}|"
-        f"{processing}|{_clean(version) or '2.5.1'}",
+        f"{processing}|{_clean(version) or '2.5.1'}"),
         f"MSA|{code}|{_clean(control)}" + (f"|{_clean(error.reason)}" if error else ""),
     ]
     if error is not None:

@@ -93,8 +93,8 @@ def build_stream(data: Path, *, org: str | None = None, since: datetime | None =
         key = row.request_id
         patient = _fake_id(key)
         location = {"inpatient": _ward(key), "emergency": "ED"}.get(row.patient_type, "OPD")
-        common = dict(modality=row.modality, priority=row.priority, patient_type=row.patient_type,
-                      location=location, site=row.site_code, facility=row.org_code)
+        common = {"modality": row.modality, "priority": row.priority, "patient_type": row.patient_type,
+                      "location": location, "site": row.site_code, "facility": row.org_code}
         requested, performed = _when(row.requested_at), _when(row.performed_at)
         reported, cancelled = _when(row.reported_at), _when(row.cancelled_at)
         add(requested, 0, m.orm("NW", f"{key}-NW", requested, patient, key, **common))
@@ -112,7 +112,7 @@ def build_stream(data: Path, *, org: str | None = None, since: datetime | None =
         patient, visit = _fake_id(key), f"SV-{key}"
         cls = "E" if row.location == "emergency_department" else "I"
         location = {"emergency_department": "ED", "assessment_unit": "AMU"}.get(row.location, _ward(key))
-        place = dict(patient_class=cls, location=location, site=row.site_code, facility=row.org_code)
+        place = {"patient_class": cls, "location": location, "site": row.site_code, "facility": row.org_code}
         trigger, screened, given = _when(row.trigger_at), _when(row.screened_at), _when(row.antibiotics_at)
         add(trigger, 0, m.oru_observation(f"{key}-N2", trigger, patient, visit, "NEWS2", str(int(row.news2)),
                                           **place))

@@ -78,7 +78,7 @@ class Writer(threading.Thread):
                     batch.append(nxt)
                 try:
                     outcomes = store.ingest_hl7([text for text, _ in batch])
-                except BaseException as err:  # noqa: BLE001 - fail every waiting sender, then re-raise
+                except BaseException as err:
                     for _, future in batch:
                         future.set_exception(err)
                     raise
@@ -150,7 +150,7 @@ async def serve(warehouse: Path, host: str, port: int, *, max_batch: int = 500,
         async with server:
             waiters = [asyncio.create_task(writer_died()),
                        asyncio.create_task(server.serve_forever() if stop is None else stop.wait())]
-            done, waiting = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            _done, waiting = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             for task in waiting:
                 task.cancel()
             if store_writer.failure is not None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from wardwatch.live.events import ENCOUNTER, ORDER, Event, MessageError, to_ts
 from wardwatch.live.fold import StoredEvent, fold_encounter, fold_order
-from wardwatch.live.hl7v2 import Hl7Translator, ParsedMessage, build_ack
+from wardwatch.live.hl7v2 import Hl7Translator, build_ack
 from wardwatch.live.pseudo import Pseudonymiser, load_or_create_key
 from wardwatch.live.rules import RuleSet, load_rules
 

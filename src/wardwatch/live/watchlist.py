@@ -76,8 +76,8 @@ def watchlist(con: sqlite3.Connection, rules: RuleSet, name: str, at: datetime,
 
 
 def format_items(items: list[Item], rule: Rule, at: datetime, version: int) -> str:
-    lines = [f"{rule.name} (rules v{version}): {rule.title} — at {at.strftime(TS_FORMAT)}, "
-             f"amber {rule.amber_minutes:g} min, red {rule.red_minutes:g} min",
+    lines = [(f"{rule.name} (rules v{version}): {rule.title} — at {at.strftime(TS_FORMAT)}, "
+             f"amber {rule.amber_minutes:g} min, red {rule.red_minutes:g} min"),
              f"{'patient':20s} {'location':14s} {'started':19s} {'minutes':>8s}  status"]
     for item in items:
         lines.append(f"{item.patient_ref or '-':20s} {(item.location or '-')[:14]:14s} {item.started_at:19s} "
