@@ -19,9 +19,9 @@ CORPUS = [
     m.oru_observation("C4", "2024-03-01 11:00", "9990003", "V3", "1104051000000101", "7"),
     m.ras("C5", "2024-03-01 11:30", "9990003", "V3"),
     # escapes, repetitions and components the reader must treat as python-hl7 does
-    "MSH|^~\\&|PAS|ZFV|WW|ZFV|20240301100000||ADT^A08^ADT_A01|C6|P|2.5.1\r"
+    ("MSH|^~\\&|PAS|ZFV|WW|ZFV|20240301100000||ADT^A08^ADT_A01|C6|P|2.5.1\r"
     "PID|1||111^^^NHS^NH~222^^^ZFV^MR||O\\S\\Brien^Mary\r"
-    "PV1|1|I|WARD\\F\\7^B2^1^ZFV01||||||||||||||||V6",
+    "PV1|1|I|WARD\\F\\7^B2^1^ZFV01||||||||||||||||V6"),
 ]
 
 
