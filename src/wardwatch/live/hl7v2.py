@@ -70,16 +70,24 @@ class Hl7Reader:
     def get(self, segment: str, field: int, component: int = 1, occurrence: int = 0,
             fields: list[str] | None = None) -> str:
         """First repetition, given component (sub-components kept joined), unescaped."""
-        if fields is not None:
-            value = fields[field] if field < len(fields) else ""
-        else:
-            value = self.raw(segment, field, occurrence)
-        if segment == "MSH" and field in (1, 2):
+        if fields is None:
+            rows = self.segments.get(segment)
+            if not rows or occurrence >= len(rows):
+                return ""
+            fields = rows[occurrence]
+        if field >= len(fields):
+            return ""
+        value = fields[field]
+        if not value or (segment == "MSH" and field < 3):
             return value
-        value = value.split(self.repetition_sep, 1)[0]
-        parts = value.split(self.component_sep)
-        value = parts[component - 1] if component - 1 < len(parts) else ""
-        return self.unescape(value)
+        if self.repetition_sep in value:
+            value = value.split(self.repetition_sep, 1)[0]
+        if self.component_sep in value:
+            parts = value.split(self.component_sep)
+            value = parts[component - 1] if component <= len(parts) else ""
+        elif component > 1:
+            return ""
+        return self.unescape(value) if self.escape in value else value
 
     def unescape(self, value: str) -> str:
         if self.escape not in value:
@@ -107,6 +115,7 @@ class ParsedMessage:
     control_id: str
     message_type: str  # e.g. ADT^A04
     events: list[Event]
+    header: tuple[str, ...] = ()  # what the ACK echoes: see ack_header()
 
 
 def _required(r: Hl7Reader, segment: str, field: int, component: int = 1, label: str = "") -> str:
@@ -176,7 +185,8 @@ class Hl7Translator:
         handler = {"ADT": self._adt, "ORM": self._order, "OMI": self._order, "ORU": self._oru,
                    "RAS": self._ras}[code]
         events = handler(r, trigger)
-        return ParsedMessage(key=key, control_id=control_id, message_type=f"{code}^{trigger}", events=events)
+        return ParsedMessage(key=key, control_id=control_id, message_type=f"{code}^{trigger}", events=events,
+                             header=ack_header(r))
 
     # -- common pieces --------------------------------------------------------------------
     def _patient(self, r: Hl7Reader) -> str:
@@ -348,9 +358,19 @@ class Hl7Translator:
         return events
 
 
+_UNSAFE = str.maketrans({ch: " " for ch in "|^~\\&\r\n"})
+
+
 def _clean(text: str) -> str:
     """Free text safe inside one HL7 field (no delimiters, no line breaks)."""
-    return "".join(" " if ch in "|^~\\&\r\n" else ch for ch in text)[:200]
+    return text.translate(_UNSAFE)[:200]
+
+
+def ack_header(r: Hl7Reader) -> tuple[str, ...]:
+    """Fields of the original message an ACK echoes: sender, facility, receiver, receiving
+    facility, control ID, trigger, processing ID, version."""
+    return tuple(_clean(r.get("MSH", f)) for f in (3, 4, 5, 6, 10)) + (
+        _clean(r.get("MSH", 9, 2)), _clean(r.get("MSH", 11)) or "P", _clean(r.get("MSH", 12)) or "2.5.1")
 
 
 def _error_location(location: str) -> str:
@@ -361,27 +381,27 @@ def _error_location(location: str) -> str:
     return "^".join(parts)
 
 
-def build_ack(message: str | None, code: str, *, error: MessageError | None = None,
-              ack_id: str = "", now: datetime | None = None) -> str:
-    """Original-mode ACK: MSH, MSA (and ERR with the reason for AE/AR)."""
-    sender = facility = receiver = receiver_facility = control = trigger = version = ""
-    processing = "P"
+def header_of(message: str | None) -> tuple[str, ...]:
+    """ACK header fields of a raw message that may not even be readable."""
     if message is not None:
         try:
-            r = Hl7Reader(message)
+            return ack_header(Hl7Reader(message))
         except MessageError:
-            r = None
-        if r is not None:
-            sender, facility = r.get("MSH", 3), r.get("MSH", 4)
-            receiver, receiver_facility = r.get("MSH", 5), r.get("MSH", 6)
-            control, trigger = r.get("MSH", 10), r.get("MSH", 9, 2)
-            version, processing = r.get("MSH", 12), r.get("MSH", 11) or "P"
-    stamp = (now or datetime.now()).strftime("%Y%m%d%H%M%S")
+            pass
+    return ("", "", "", "", "", "", "P", "2.5.1")
+
+
+def build_ack(message: str | None, code: str, *, error: MessageError | None = None,
+              header: tuple[str, ...] | None = None, stamp: str | None = None) -> str:
+    """Original-mode ACK: MSH, MSA (and ERR with the reason for AE/AR). Pass ``header`` (from
+    :func:`ack_header`) to avoid reading the message again."""
+    sender, facility, receiver, receiver_facility, control, trigger, processing, version = (
+        header if header else header_of(message))
+    stamp = stamp or datetime.now().strftime("%Y%m%d%H%M%S")
     segments = [
-        (f"MSH|^~\\&|{_clean(receiver) or 'WARDWATCH'}|{_clean(receiver_facility)}|{_clean(sender)}|"
-        f"{_clean(facility)}|{stamp}||ACK^{_clean(trigger)}^ACK|{ack_id or 'ACK' + _clean(control)}|"
-        f"{processing}|{_clean(version) or '2.5.1'}"),
-        f"MSA|{code}|{_clean(control)}" + (f"|{_clean(error.reason)}" if error else ""),
+        f"MSH|^~\\&|{receiver or 'WARDWATCH'}|{receiver_facility}|{sender}|{facility}|{stamp}||"
+        f"ACK^{trigger}^ACK|ACK{control}|{processing}|{version}",
+        f"MSA|{code}|{control}" + (f"|{_clean(error.reason)}" if error else ""),
     ]
     if error is not None:
         segments.append(f"ERR||{_error_location(error.location)}|{error.hl7_error}|E||||{_clean(error.reason)}")

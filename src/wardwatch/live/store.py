@@ -133,7 +133,8 @@ class LiveStore:
         """Apply a batch of HL7 messages in ONE transaction; the returned ACKs may be sent only
         after this returns (the commit is inside)."""
         outcomes: list[Outcome] = []
-        received = to_ts(self.clock())
+        now = self.clock()
+        received, stamp = to_ts(now), now.strftime("%Y%m%d%H%M%S")
         touched: set[tuple[str, str]] = set()
         self.con.execute("BEGIN IMMEDIATE")
         try:
@@ -145,7 +146,7 @@ class LiveStore:
                     continue
                 outcome = self._record(parsed.key, parsed.control_id, parsed.message_type, parsed.events,
                                        source, received, touched)
-                outcome.ack = build_ack(text, "AA")
+                outcome.ack = build_ack(None, "AA", header=parsed.header, stamp=stamp)
                 outcomes.append(outcome)
             self._rederive(touched)
             self.con.execute("COMMIT")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from wardwatch.errors import InputError
-from wardwatch.live.events import TS_FORMAT, from_ts, to_ts
+from wardwatch.live.events import TS_FORMAT, to_ts
 from wardwatch.live.rules import Rule, RuleSet
 
 # name -> (table alias SQL, start column, end expression, extra condition)
@@ -63,13 +63,15 @@ def watchlist(con: sqlite3.Connection, rules: RuleSet, name: str, at: datetime,
         latest_start = to_ts(at - timedelta(minutes=rule.red_minutes))
     elif status == "amber":
         latest_start = to_ts(at - timedelta(minutes=rule.amber_minutes))
-    sql = (f"SELECT {item_id}, {patient}, {location}, {start} FROM {tables}"
+    sql = (f"SELECT {item_id}, {patient}, {location}, {start},"
+           f" (julianday(?) - julianday({start})) * 1440.0 FROM {tables}"
            f" WHERE {start} IS NOT NULL AND {start} <= ? AND {condition}"
            f" AND ({end} IS NULL OR {end} > ?) ORDER BY {start}, {item_id}")
     items = []
-    for ident, ref, loc, started in con.execute(sql, (latest_start, at_text)):
-        minutes = (at - from_ts(started)).total_seconds() / 60
-        item = Item(ident, ref, loc, started, minutes, rule.status(minutes))
+    status_of = rule.status
+    for ident, ref, loc, started, minutes in con.execute(sql, (at_text, latest_start, at_text)):
+        minutes = round(minutes, 4)  # julianday is a double: keep whole-second waits exact at thresholds
+        item = Item(ident, ref, loc, started, minutes, status_of(minutes))
         if status is None or item.status == status:
             items.append(item)
     return items
