@@ -30,13 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
-import psutil  # noqa: E402
-from listener import start_listener  # noqa: E402
+import psutil
+from listener import start_listener
 
-from wardwatch.live import messages as m  # noqa: E402
-from wardwatch.live.client import MllpClient, ack_code  # noqa: E402
-from wardwatch.live.store import LiveStore, open_readonly  # noqa: E402
-from wardwatch.live.watchlist import watchlist  # noqa: E402
+from wardwatch.live import messages as m
+from wardwatch.live.client import MllpClient, ack_code
+from wardwatch.live.store import LiveStore, open_readonly
+from wardwatch.live.watchlist import watchlist
 
 
 def mixed_messages(n: int, tag: str, start: datetime) -> list[str]:

@@ -399,8 +399,8 @@ def build_ack(message: str | None, code: str, *, error: MessageError | None = No
         header if header else header_of(message))
     stamp = stamp or datetime.now().strftime("%Y%m%d%H%M%S")
     segments = [
-        f"MSH|^~\\&|{receiver or 'WARDWATCH'}|{receiver_facility}|{sender}|{facility}|{stamp}||"
-        f"ACK^{trigger}^ACK|ACK{control}|{processing}|{version}",
+        (f"MSH|^~\\&|{receiver or 'WARDWATCH'}|{receiver_facility}|{sender}|{facility}|{stamp}||"
+        f"ACK^{trigger}^ACK|ACK{control}|{processing}|{version}"),
         f"MSA|{code}|{control}" + (f"|{_clean(error.reason)}" if error else ""),
     ]
     if error is not None:
