@@ -15,7 +15,6 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 
 from hl7.mllp import start_hl7_server
@@ -49,10 +48,30 @@ class Writer(threading.Thread):
         self.failure: BaseException | None = None
         self.applied = 0
 
-    def submit(self, text: str) -> Future:
-        future: Future = Future()
-        self.inbox.put((text, future))
+    def submit(self, text: str) -> asyncio.Future:
+        """Queue a message (call from the event loop); the future gets the ACK after the commit."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.inbox.put((text, future, loop))
         return future
+
+    @staticmethod
+    def _resolve(results: list[tuple[asyncio.Future, str | None, BaseException | None]]) -> None:
+        for future, ack, error in results:
+            if future.cancelled():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(ack)
+
+    def _hand_back(self, batch: list, acks: list[str] | None, error: BaseException | None) -> None:
+        """One wake-up of each event loop per batch, not one per message."""
+        by_loop: dict = {}
+        for index, (_, future, loop) in enumerate(batch):
+            by_loop.setdefault(loop, []).append((future, acks[index] if acks else None, error))
+        for loop, results in by_loop.items():
+            loop.call_soon_threadsafe(self._resolve, results)
 
     def stop(self) -> None:
         self.inbox.put(_STOP)
@@ -77,14 +96,12 @@ class Writer(threading.Thread):
                         break
                     batch.append(nxt)
                 try:
-                    outcomes = store.ingest_hl7([text for text, _ in batch])
+                    outcomes = store.ingest_hl7([text for text, _, _ in batch])
                 except BaseException as err:
-                    for _, future in batch:
-                        future.set_exception(err)
+                    self._hand_back(batch, None, err)  # every waiting sender learns it failed
                     raise
                 self.applied += len(batch)
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    future.set_result(outcome.ack)
+                self._hand_back(batch, [o.ack for o in outcomes], None)
                 if stopping:
                     return
         except BaseException as err:
@@ -103,7 +120,7 @@ async def _serve_connection(reader, writer, store_writer: Writer) -> None:
             future = await pending.get()
             if future is None:
                 return
-            ack = await asyncio.wrap_future(future)
+            ack = await future
             writer.writeblock(ack.encode("utf-8"))
             await writer.drain()
 
