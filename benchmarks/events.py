@@ -19,6 +19,7 @@ import argparse
 import os
 import platform
 import signal
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -94,7 +95,7 @@ def intake(db: Path, n: int, connections: int, window: int) -> tuple[float, floa
     return pipelined, one_at_a_time, cpu_per_message
 
 
-def query_times(db: Path, open_items: int) -> dict[str, tuple[float, float]]:
+def query_times(db: Path, open_items: int) -> dict[str, tuple[float, float, float]]:
     now = datetime(2024, 6, 1, 12, 0)
     store = LiveStore(db)
     batch: list[str] = []
@@ -112,13 +113,15 @@ def query_times(db: Path, open_items: int) -> dict[str, tuple[float, float]]:
     con = open_readonly(db)
     results = {}
     for label, status in (("all", None), ("red", "red")):
-        times, count = [], 0
+        times, cpu, count = [], [], 0
         for _ in range(50):
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             count = len(watchlist(con, rules, "ed_long_stay", now, status))
             times.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
         times.sort()
-        results[f"{label} ({count} items)"] = (statistics.median(times) * 1000, times[int(0.95 * len(times)) - 1] * 1000)
+        results[f"{label} ({count} items)"] = (statistics.median(times) * 1000, times[int(0.95 * len(times)) - 1] * 1000,
+                                               statistics.median(cpu) * 1000)
     con.close()
     return results
 
@@ -158,17 +161,20 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100)
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
+          f"load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory() as tmp:
         pipelined, single, cpu = intake(Path(tmp) / "a.duckdb", args.messages, args.connections, args.window)
         print(f"intake: {pipelined:,.0f} msg/s ({args.connections} connections x window {args.window}, "
               f"{args.messages:,} messages, fsync per commit); one-at-a-time client: {single:,.0f} msg/s")
         print(f"listener CPU (user+system) per message: {cpu * 1e6:.0f} us, i.e. {1 / cpu:,.0f} msg/s "
               "per fully available core")
-        for label, (p50, p95) in query_times(Path(tmp) / "b.duckdb", args.open_items).items():
-            print(f"watchlist ed_long_stay, {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        for label, (p50, p95, cpu50) in query_times(Path(tmp) / "b.duckdb", args.open_items).items():
+            print(f"watchlist ed_long_stay, {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms wall; "
+                  f"CPU p50 {cpu50:.1f} ms")
         p50, p95 = message_to_red(Path(tmp) / "c.duckdb", args.trials)
         print(f"message to red item visible to a reader: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({args.trials} trials)")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ _SOURCES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
     item_id: str
     patient_ref: str | None
