@@ -86,3 +86,18 @@ def test_bad_resources_are_quarantined_with_the_reason(store):
     assert (summary.applied, summary.quarantined) == (1, 2)
     reasons = [r[0] for r in store.con.execute("SELECT reason FROM quarantine ORDER BY id")]
     assert "0-20" in reasons[0] and "Patient" in reasons[1]
+
+
+def test_entered_in_error_encounter_leaves_the_list(store):
+    first = copy.deepcopy(BUNDLE["entry"][0]["resource"])
+    del first["meta"]  # no versionId: versions are told apart by content
+    moved = copy.deepcopy(first)
+    moved["location"] = [{"location": {"display": "ED-MAJORS"}}]
+    process_bundle(store, first)
+    process_bundle(store, moved)
+    at = datetime(2024, 3, 1, 9, 0)
+    assert [i.location for i in watchlist(store.con, store.rules, "ed_long_stay", at)] == ["ED-MAJORS"]
+    error = copy.deepcopy(moved)
+    error["status"] = "entered-in-error"
+    process_bundle(store, error)
+    assert watchlist(store.con, store.rules, "ed_long_stay", at) == []

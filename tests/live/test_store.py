@@ -153,3 +153,14 @@ def test_patient_identifier_never_stored_outside_quarantine(store):
         assert "900^" not in dump and "'900'" not in dump and "SYNTHETIC" not in dump
     key = store.pseudonymise("900", "ZFV")
     assert con.execute("SELECT count(*) FROM encounters WHERE patient_ref = ?", (key,)).fetchone() == (1,)
+
+
+def test_transfer_and_update_move_the_patient(store):
+    store.ingest_hl7([
+        m.adt("A04", "T1", "2024-03-01 10:00", "8", "V8", "E", "ED", "ZFV01"),
+        m.adt("A08", "T2", "2024-03-01 10:30", "8", "V8", "E", "ED-RESUS", "ZFV01"),
+    ])
+    assert store.con.execute("SELECT location, ed_departed_at FROM encounters").fetchone() == ("ED-RESUS", None)
+    store.ingest_hl7([m.adt("A02", "T3", "2024-03-01 13:00", "8", "V8", "I", "AMU", "ZFV01")])
+    assert store.con.execute("SELECT location, ed_departed_at, disposal FROM encounters").fetchone() == (
+        "AMU", "2024-03-01 13:00:00", "admitted")

@@ -36,7 +36,8 @@ def _without_cancelled(events: list[StoredEvent]) -> list[StoredEvent]:
         before = [e for e in candidates if e.at <= cancel.at]
         target = before[-1] if before else (candidates[0] if candidates else None)
         if target is not None:
-            removed.add(target.seq)
+            # a resent copy of the cancelled event (same kind, same time) goes with it
+            removed.update(e.seq for e in candidates if e.kind == target.kind and e.at == target.at)
     return [e for e in events if e.seq not in removed]
 
 
