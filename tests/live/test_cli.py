@@ -92,3 +92,26 @@ def test_replay_synthetic_rows_into_a_listener(cli, tmp_path):
     abx = cli("watchlist", "sepsis_antibiotics_due", "--db", db, *at).output
     assert "1 open: 1 red" in abx
     assert "0 open" in cli("watchlist", "sepsis_screen_due", "--db", db, *at).output
+
+
+def test_listen_rejects_a_bad_address(cli, tmp_path):
+    result = cli("listen", "--db", tmp_path / "w.duckdb", "--mllp", "localhost")
+    assert result.exit_code == 2 and "expected HOST:PORT" in result.output
+
+
+def test_garbage_on_the_wire_gets_an_ar_and_the_connection_survives(tmp_path):
+    from wardwatch.live.client import MllpClient, ack_code
+
+    db = tmp_path / "w.duckdb"
+    proc, port = start_listener(db)
+    try:
+        with MllpClient("127.0.0.1", port) as client:
+            assert ack_code(client.send("this is not HL7"))[0] == "AR"
+            ok = client.send(m.adt("A04", "G1", "2024-03-01 08:00", "1", "V1", "E", "ED", "ZFV01"))
+            assert ack_code(ok) == ("AA", "G1")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    con = sqlite3.connect(live_path(db))
+    assert con.execute("SELECT ack_code, raw FROM quarantine").fetchall() == [("AR", "this is not HL7")]
+    con.close()

@@ -26,6 +26,7 @@ from wardwatch.live.store import LiveStore
 log = logging.getLogger("wardwatch.live")
 
 _STOP = object()
+_LIMIT = 1 << 24  # largest MLLP block accepted (16 MiB)
 
 
 def decode(block: bytes) -> str:
@@ -134,6 +135,9 @@ async def _serve_connection(reader, writer, store_writer: Writer) -> None:
             except InvalidBlockError:
                 log.warning("dropped bytes outside an MLLP block")
                 continue
+            except ValueError:
+                log.warning("message over the %d-byte limit: closing the connection", _LIMIT)
+                break
             pending.put_nowait(store_writer.submit(decode(block)))
         pending.put_nowait(None)
         await sender
@@ -154,7 +158,7 @@ async def serve(warehouse: Path, host: str, port: int, *, max_batch: int = 500,
     async def on_connect(reader, writer) -> None:
         await _serve_connection(reader, writer, store_writer)
 
-    server = await start_hl7_server(on_connect, host, port, limit=1 << 24)
+    server = await start_hl7_server(on_connect, host, port, limit=_LIMIT)
     bound = server.sockets[0].getsockname()[1]
     log.info("listening for MLLP on %s:%d", host, bound)
     if ready is not None:
