@@ -115,3 +115,19 @@ def test_garbage_on_the_wire_gets_an_ar_and_the_connection_survives(tmp_path):
     con = sqlite3.connect(live_path(db))
     assert con.execute("SELECT ack_code, raw FROM quarantine").fetchall() == [("AR", "this is not HL7")]
     con.close()
+
+
+def test_site_rules_file_changes_thresholds(cli, tmp_path):
+    from importlib import resources
+
+    rules = tmp_path / "site-rules.yaml"
+    text = resources.files("wardwatch.live").joinpath("rules.yaml").read_text()
+    rules.write_text(text.replace("version: 1", "version: 7").replace("amber_minutes: 240", "amber_minutes: 60"))
+    db = tmp_path / "w.duckdb"
+    feed = tmp_path / "feed.hl7"
+    feed.write_text(m.adt("A04", "F1", "2024-03-01 08:00", "1", "V1", "E", "ED", "ZFV01"))
+    assert cli("ingest-hl7", feed, "--db", db, "--rules", rules).exit_code == 0
+    packaged = cli("watchlist", "ed_long_stay", "--db", db, "--at", "2024-03-01T09:30").output
+    site = cli("watchlist", "ed_long_stay", "--db", db, "--at", "2024-03-01T09:30", "--rules", rules).output
+    assert "rules v1" in packaged and "1 green" in packaged
+    assert "rules v7" in site and "1 amber" in site

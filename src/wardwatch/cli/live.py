@@ -38,6 +38,16 @@ def _parse_at(text: str | None) -> datetime | None:
 
 
 DbOption = Annotated[Path, typer.Option("--db", help="Warehouse file; live state is kept in <db>.live.sqlite.")]
+RulesOption = Annotated[
+    Path | None,
+    typer.Option("--rules", dir_okay=False, help="A site's rules YAML (default: the packaged rules.yaml)."),
+]
+
+
+def _rules(path: Path | None):
+    from wardwatch.live.rules import load_rules
+
+    return load_rules(path)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,6 +56,7 @@ def register(app: typer.Typer) -> None:
         db: DbOption,
         mllp: Annotated[str, typer.Option("--mllp", help="HOST:PORT to accept HL7 v2 over MLLP on.")],
         max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Most messages per commit.")] = 500,
+        rules: RulesOption = None,
     ) -> None:
         """Receive HL7 v2 messages over MLLP; each is committed before it is acknowledged."""
         import asyncio
@@ -59,7 +70,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"listening on {host}:{bound} (live state {db}.live.sqlite)", err=True)
 
         try:
-            asyncio.run(serve(db, host, port, max_batch=max_batch, ready=ready))
+            asyncio.run(serve(db, host, port, max_batch=max_batch, ready=ready, rules=_rules(rules)))
         except OSError as err:
             raise InputError(f"--mllp {mllp}: cannot listen ({err.strerror})") from None
         except KeyboardInterrupt:
@@ -69,12 +80,13 @@ def register(app: typer.Typer) -> None:
     def ingest_hl7(
         files: Annotated[list[Path], typer.Argument(help="Files of HL7 v2 messages (plain, MLLP or batch).")],
         db: DbOption,
+        rules: RulesOption = None,
     ) -> None:
         """Apply HL7 v2 messages from files (same rules as the listener)."""
         from wardwatch.live.files import read_text, split_hl7
         from wardwatch.live.store import LiveStore, Summary
 
-        store = LiveStore(db)
+        store = LiveStore(db, rules=_rules(rules))
         total = Summary()
         try:
             for path in files:
@@ -92,13 +104,14 @@ def register(app: typer.Typer) -> None:
     def ingest_fhir(
         files: Annotated[list[Path], typer.Argument(help="FHIR R4 JSON Bundles (or single resources).")],
         db: DbOption,
+        rules: RulesOption = None,
     ) -> None:
         """Apply FHIR R4 Encounter, ServiceRequest, ImagingStudy, Observation (NEWS2, sepsis
         screen) and MedicationAdministration resources from JSON files."""
         from wardwatch.live.fhir import process_bundle, read_bundle
         from wardwatch.live.store import LiveStore, Summary
 
-        store = LiveStore(db)
+        store = LiveStore(db, rules=_rules(rules))
         total = Summary()
         try:
             for path in files:
@@ -117,13 +130,13 @@ def register(app: typer.Typer) -> None:
         db: DbOption,
         status: Annotated[Status | None, typer.Option("--status", help="Only items with this status.")] = None,
         at: Annotated[str | None, typer.Option("--at", help="Evaluate at this time (default: now).")] = None,
+        rules_file: RulesOption = None,
     ) -> None:
         """Print the open items of a watchlist: pseudonymised patient, location, start, minutes, status."""
-        from wardwatch.live.rules import load_rules
         from wardwatch.live.store import live_path, open_readonly
         from wardwatch.live.watchlist import format_items, watchlist
 
-        rules = load_rules()
+        rules = _rules(rules_file)
         rule = rules.rule(name)
         if not live_path(db).exists():
             raise InputError(f"{live_path(db)}: no live database yet; start `wardwatch listen --db {db}` "

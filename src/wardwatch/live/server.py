@@ -21,6 +21,7 @@ from hl7.mllp import start_hl7_server
 from hl7.mllp.exceptions import InvalidBlockError
 
 from wardwatch.live.events import MessageError
+from wardwatch.live.rules import RuleSet
 from wardwatch.live.store import LiveStore
 
 log = logging.getLogger("wardwatch.live")
@@ -149,9 +150,10 @@ async def _serve_connection(reader, writer, store_writer: Writer) -> None:
 
 
 async def serve(warehouse: Path, host: str, port: int, *, max_batch: int = 500,
-                ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None) -> None:
+                ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None,
+                rules: RuleSet | None = None) -> None:
     """Listen until ``stop`` is set (or forever). ``ready(port)`` is called once listening."""
-    store_writer = Writer(lambda: LiveStore(warehouse), max_batch=max_batch)
+    store_writer = Writer(lambda: LiveStore(warehouse, rules=rules), max_batch=max_batch)
     store_writer.start()
     await asyncio.get_running_loop().run_in_executor(None, store_writer.ready.wait)
 
