@@ -120,3 +120,31 @@ def test_ack_has_msa_and_err_with_reason():
     assert fields[0] == "ERR" and fields[2] == "PV1^1^19" and fields[3] == "101" and fields[4] == "E"
     assert "visit number" in fields[8]
     assert hl7.parse(bad).extract_field("MSA", 1, 1) == "AE"  # a conforming message python-hl7 can read
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("20240301", "2024-03-01 00:00:00"),
+        ("2024030110", "2024-03-01 10:00:00"),
+        ("202403011030", "2024-03-01 10:30:00"),
+        ("20240301103005", "2024-03-01 10:30:05"),
+        ("20240301103005.1234", "2024-03-01 10:30:05"),
+        ("20240301103005+0000", "2024-03-01 10:30:05"),
+        ("202407011030+0100", "2024-07-01 09:30:00"),  # BST offset converted to UTC
+        ("202403010030-0500", "2024-03-01 05:30:00"),
+    ],
+)
+def test_hl7_times(text, expected):
+    from wardwatch.live.events import parse_hl7_ts
+
+    assert parse_hl7_ts(text, "EVN-2") == expected
+
+
+@pytest.mark.parametrize("text", ["20240230", "2024-03-01", "20241301", "2024", "20240301250000"])
+def test_impossible_hl7_times_are_errors(text):
+    from wardwatch.live.events import parse_hl7_ts
+
+    with pytest.raises(MessageError) as caught:
+        parse_hl7_ts(text, "EVN-2")
+    assert caught.value.hl7_error == "102" and caught.value.location == "EVN-2"

@@ -56,6 +56,16 @@ def parse_hl7_ts(text: str, where: str) -> str | None:
     text = text.strip()
     if not text or text == '""':
         return None
+    if text.isdigit() and len(text) in (8, 10, 12, 14):
+        # the common shape (no fraction, no offset): check it is a real time, then re-punctuate
+        padded = text.ljust(14, "0")
+        try:
+            datetime(int(padded[:4]), int(padded[4:6]), int(padded[6:8]), int(padded[8:10]),
+                     int(padded[10:12]), int(padded[12:14]))
+        except ValueError:
+            raise MessageError(f"{where}: impossible date/time", hl7_error="102", location=where) from None
+        return (f"{padded[:4]}-{padded[4:6]}-{padded[6:8]} "
+                f"{padded[8:10]}:{padded[10:12]}:{padded[12:14]}")
     m = _HL7_TS.match(text)
     if not m or m.group(3) is None:
         raise MessageError(f"{where}: not an HL7 date/time (YYYYMMDDHHMM[SS])", hl7_error="102", location=where)

@@ -369,8 +369,21 @@ def _clean(text: str) -> str:
 def ack_header(r: Hl7Reader) -> tuple[str, ...]:
     """Fields of the original message an ACK echoes: sender, facility, receiver, receiving
     facility, control ID, trigger, processing ID, version."""
-    return tuple(_clean(r.get("MSH", f)) for f in (3, 4, 5, 6, 10)) + (
-        _clean(r.get("MSH", 9, 2)), _clean(r.get("MSH", 11)) or "P", _clean(r.get("MSH", 12)) or "2.5.1")
+    fields = r.segments["MSH"][0]
+    count = len(fields)
+
+    def first(index: int, component: int = 0) -> str:
+        # echoed as sent (escape sequences stay escaped), first component, delimiters removed
+        value = fields[index] if index < count else ""
+        if r.component_sep in value or r.repetition_sep in value:
+            parts = value.split(r.repetition_sep, 1)[0].split(r.component_sep)
+            value = parts[component] if component < len(parts) else ""
+        elif component:
+            value = ""
+        return value.translate(_UNSAFE)[:200]
+
+    return (first(3), first(4), first(5), first(6), first(10), first(9, 1), first(11) or "P",
+            first(12) or "2.5.1")
 
 
 def _error_location(location: str) -> str:

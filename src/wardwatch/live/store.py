@@ -224,9 +224,11 @@ class LiveStore:
             if entity_type == ENCOUNTER:
                 enc, episodes = fold_encounter(entity_id, events, vocab)
                 self.con.execute(_insert("encounters", _ENC_COLUMNS), [enc[c] for c in _ENC_COLUMNS])
-                self.con.execute("DELETE FROM sepsis WHERE visit_id = ?", (entity_id,))
-                self.con.executemany(_insert("sepsis", _SEPSIS_COLUMNS),
-                                     [[ep[c] for c in _SEPSIS_COLUMNS] for ep in episodes])
+                # events are never deleted, so a visit with no NEWS2 ever has no episode rows to replace
+                if any(e.kind == "news2" for e in events):
+                    self.con.execute("DELETE FROM sepsis WHERE visit_id = ?", (entity_id,))
+                    self.con.executemany(_insert("sepsis", _SEPSIS_COLUMNS),
+                                         [[ep[c] for c in _SEPSIS_COLUMNS] for ep in episodes])
             elif entity_type == ORDER:
                 row = fold_order(entity_id, events)
                 self.con.execute(_insert("imaging", _IMAGING_COLUMNS), [row[c] for c in _IMAGING_COLUMNS])
