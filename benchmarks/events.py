@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
 import psutil
-from listener import start_listener
+from live_listener import start_listener
 
 from wardwatch.live import messages as m
 from wardwatch.live.client import MllpClient, ack_code

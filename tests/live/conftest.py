@@ -30,10 +30,3 @@ def store(tmp_path, clock):
     yield live
     live.close()
 
-
-def state(store: LiveStore) -> dict[str, list[tuple]]:
-    """Derived state, in a canonical order, for comparisons."""
-    return {
-        table: store.con.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
-        for table in ("encounters", "sepsis", "imaging")
-    }

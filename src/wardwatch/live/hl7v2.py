@@ -5,7 +5,7 @@ Which segments and fields are read is tabled in docs/guide/watchlists.md. python
 one object per field (~1 ms for an ADT message on the reference machine), which alone would
 cap intake below 1,000 messages/s, so fields are read here with :class:`Hl7Reader`, a small
 reader that honours the message's own encoding characters (MSH-1, MSH-2) and HL7 escapes;
-tests/live/test_hl7v2.py checks it field by field against ``hl7.parse``.
+tests/live/test_live_hl7v2.py checks it field by field against ``hl7.parse``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import itertools
 import random
 import shutil
 
-from conftest import state
+from live_helpers import state
 
 from wardwatch.live import messages as m
 from wardwatch.live.client import ack_code

@@ -8,7 +8,7 @@ import signal
 import sqlite3
 
 import pytest
-from listener import start_listener
+from live_listener import start_listener
 
 from wardwatch.live import messages as m
 from wardwatch.live.client import MllpClient, ack_code

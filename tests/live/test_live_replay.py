@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 
 import pandas as pd
-from listener import start_listener
+from live_listener import start_listener
 
 from wardwatch.live.hl7v2 import Hl7Reader
 from wardwatch.live.replay import build_stream, send_stream

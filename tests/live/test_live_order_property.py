@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import shutil
 
-from conftest import state
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from live_helpers import state
 
 from wardwatch.live import messages as m
 from wardwatch.live.store import LiveStore, key_path

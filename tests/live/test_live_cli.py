@@ -6,8 +6,8 @@ import json
 import signal
 import sqlite3
 
-from listener import start_listener
-from test_fhir import BUNDLE
+from live_listener import start_listener
+from test_live_fhir import BUNDLE
 
 from wardwatch.live import messages as m
 from wardwatch.live.store import live_path
