@@ -23,7 +23,7 @@ from pathlib import Path
 
 from wardwatch.live.events import ENCOUNTER, ORDER, Event, MessageError, to_ts
 from wardwatch.live.fold import StoredEvent, fold_encounter, fold_order
-from wardwatch.live.hl7v2 import Hl7Translator, build_ack
+from wardwatch.live.hl7v2 import Hl7Reader, Hl7Translator, build_ack
 from wardwatch.live.pseudo import Pseudonymiser, load_or_create_key
 from wardwatch.live.rules import RuleSet, load_rules
 
@@ -178,8 +178,6 @@ class LiveStore:
             return self._quarantine(raw, err, source, to_ts(self.clock()))
 
     def _quarantine(self, raw: str, err: MessageError, source: str, received: str) -> Outcome:
-        from wardwatch.live.hl7v2 import Hl7Reader
-
         control_id = None
         try:
             control_id = Hl7Reader(raw).get("MSH", 10) or None
@@ -237,10 +235,6 @@ class LiveStore:
     def counts(self) -> dict[str, int]:
         tables = ("messages", "events", "quarantine", "encounters", "sepsis", "imaging")
         return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
-
-
-def ack_for_unreadable(raw: str, err: MessageError) -> str:
-    return build_ack(raw, err.ack_code, error=err)
 
 
 def open_readonly(warehouse: Path) -> sqlite3.Connection:
