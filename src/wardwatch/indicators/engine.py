@@ -119,7 +119,15 @@ def _scan_groups(indicators: Sequence[Indicator]) -> list[list[Indicator]]:
     for ind in indicators:
         spec = ind.spec
         if isinstance(spec, EventSpec):
-            key = ("event", spec.table, spec.period_column, spec.site_column, spec.unit_column, ind.grains)
+            key = (
+                "event",
+                spec.table,
+                spec.period_column,
+                spec.site_column,
+                spec.unit_column,
+                ind.grains,
+                spec.prepare,
+            )
         else:
             key = ("snapshot", ind.id)
         groups.setdefault(key, []).append(ind)
@@ -190,6 +198,8 @@ def _contributions(
 def _event_contributions(con: ibis.BaseBackend, group: list[Indicator]) -> ir.Table:
     spec: EventSpec = group[0].spec  # type: ignore[assignment]
     t = con.table(spec.table)
+    if spec.prepare is not None:
+        t = spec.prepare(t)
     period = t[spec.period_column]
     t = t.filter(period.notnull())
     period = t[spec.period_column]
