@@ -88,11 +88,16 @@ def _open_attendances_measures():
         _ed("o4", "ZT1", "ZT101", "2021-05-10 07:59:59", "2021-05-10 08:05:00", None),
         # another trust's later extract does not move ZT1's extract time
         _ed("p1", "ZT2", "ZT201", "2021-05-12 07:00:00", "2021-05-12 07:05:00", "2021-05-12 09:00:00"),
+        # no assessment yet, open 10 min at the extract time: not yet known -> left out of all three
+        _ed("o5", "ZT1", "ZT101", "2021-05-10 19:50:00", None, None),
+        # no assessment yet, open 15:01 at the extract time: a 15-minute miss; left out of 4 h and 12 h
+        _ed("o6", "ZT1", "ZT101", "2021-05-10 19:44:59", None, None),
         # ZT2: open 1 h at its own extract time (12 May 09:00) -> left out of both
         _ed("p2", "ZT2", "ZT201", "2021-05-12 08:00:00", "2021-05-12 08:05:00", None),
     ]
     con = build_warehouse(ibis.duckdb.connect(), {"ed_attendances": typed_frame("ed_attendances", rows)})
-    frame = compute_measures(con, ["ed_4h", "ed_12h_from_arrival"], grains=["month"], levels=["trust"])
+    ids = ["ed_4h", "ed_12h_from_arrival", IA]
+    frame = compute_measures(con, ids, grains=["month"], levels=["trust"])
     con.disconnect()
     return frame
 
@@ -106,6 +111,8 @@ def test_open_attendances_past_the_standard_at_the_extract_time_are_breaches():
         ("ZT1", "2021-05-01"): (1, 2),
         ("ZT2", "2021-05-01"): (0, 1),
     }
+    # 15 min: o0..o4 assessed after 5:00 or 5:01 (within); o6 unassessed 15:01 (miss); o5 left out -> 5 of 6
+    assert counts(frame, IA, "month") == {("ZT1", "2021-05-01"): (5, 6), ("ZT2", "2021-05-01"): (2, 2)}
 
 
 def test_ed_rows_have_no_unit_breakdown(handmade_measures):

@@ -38,6 +38,16 @@ def _open_longer_than(t, seconds: int):
     return t.departed_at.isnull() & longer_than_seconds(t.arrival_at, t.extract_at, seconds)
 
 
+def _known_for_15min(t):
+    """Assessed, gone, or still waiting more than 15 minutes at the extract time (a miss already);
+    one that arrived under 15 minutes before the extract cannot be judged yet."""
+    return (
+        t.initial_assessment_at.notnull()
+        | t.departed_at.notnull()
+        | longer_than_seconds(t.arrival_at, t.extract_at, 15 * MINUTE)
+    )
+
+
 def _assessed_within_15min(t):
     return within_seconds(t.arrival_at, t.initial_assessment_at, 15 * MINUTE)
 
@@ -87,14 +97,19 @@ ED_INDICATORS = (
         ),
         chart="pp",
         numerator_text="attendances with initial_assessment_at − arrival_at ≤ 900 seconds",
-        denominator_text="all attendances, by arrival week/month",
+        denominator_text=(
+            "all attendances, by arrival week/month, except those still waiting for assessment that "
+            "arrived 900 seconds or less before the extract time"
+        ),
         notes=(
             "Exactly 15:00 counts as within. A missing initial assessment time counts as not within "
-            "15 minutes (it cannot be evidenced)."
+            "15 minutes (it cannot be evidenced), unless the patient is still in the department and "
+            "arrived 15 minutes or less before the extract time (not yet known: left out)."
         ),
         spec=EventSpec(
             table="ed_attendances",
             period_column="arrival_at",
+            where=_known_for_15min,
             numerator=_assessed_within_15min,
             prepare=with_extract_time,
         ),
