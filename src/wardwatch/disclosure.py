@@ -163,9 +163,11 @@ def recoverable_cells(hidden: np.ndarray, row_totals: bool, column_totals: bool)
     a = constraint_matrix(hidden.shape, row_totals, column_totals)[:, flat]
     _, sing, vt = np.linalg.svd(a)
     rank = int((sing > _NULL_TOL * max(1.0, sing.max(initial=0.0))).sum())
-    null = vt[rank:].T  # columns span the null space
-    fixed = np.all(np.abs(null) < _NULL_TOL, axis=1) if null.size else np.ones(flat.size, dtype=bool)
-    out.ravel()[flat[fixed]] = True
+    null = vt[rank:].T  # orthonormal columns spanning the null space
+    # the length of a cell's row is the length of its projection on the null space (any basis):
+    # zero exactly when the cell is fixed; a free cell on a cycle of length L has at least 1/sqrt(L)
+    reach = np.linalg.norm(null, axis=1) if null.size else np.zeros(flat.size)
+    out.flat[flat[reach < _NULL_TOL]] = True
     return out
 
 
