@@ -14,7 +14,8 @@ the API all publish a table the same way.
   from what is shown; :func:`recoverable_cells` is the independent check (linear algebra on the
   table's sums), usable by any output before it publishes.
 - **Rounding** (``method="round"``, NHS Digital HES practice): counts 1–7 shown as ``*`` and every
-  other count rounded to the nearest 5, totals rounded on their own.
+  other shown count rounded to the nearest 5, totals rounded on their own. Rounding alone can still
+  pin a lone hidden count (see :func:`protect_extended`), so the secondary suppression runs too.
 """
 
 from __future__ import annotations
@@ -213,12 +214,14 @@ def protect_extended(
         return ProtectedTable(values, status, published, row_totals, column_totals)
     small = np.vectorize(rule.is_small, otypes=[bool])(values)
     status[small] = PRIMARY
+    # rounding alone does not protect a lone hidden count: in 1, 8, 8 (total 17) published as
+    # *, 10, 10, 15 the others are at least 8 each (else they would be hidden), so the hidden one is
+    # at most 17 - 16 = 1, i.e. exactly 1. Both methods therefore give it a hidden partner.
+    _secondary(values, status, row_totals, column_totals)
     if rule.method == "round":
-        rounding = ~small & np.isfinite(values) & (values != 0)
+        rounding = (status == SHOWN) & np.isfinite(values) & (values != 0)
         published[rounding] = np.vectorize(rule.round_count, otypes=[float])(values[rounding])
         status[rounding] = ROUNDED
-    else:
-        _secondary(values, status, row_totals, column_totals)
     published[np.isin(status, (PRIMARY, SECONDARY))] = np.nan
     return ProtectedTable(values, status, published, row_totals, column_totals)
 
