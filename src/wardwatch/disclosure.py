@@ -234,7 +234,8 @@ def _secondary(values: np.ndarray, status: np.ndarray, row_totals: bool, column_
     no sum pins either down. With one margin the line through the cell gets its cheapest partner.
     Cheapest: no margin if avoidable (the totals are the figures readers want), no zero if avoidable
     (a hidden zero beside a hidden count gives the count away to anyone who guesses it), then the
-    smallest total hidden. The loop re-checks with :func:`recoverable_cells` until nothing is exposed.
+    smallest total hidden. The loop re-checks with :func:`recoverable_cells` until nothing is exposed,
+    then makes sure no line with a total hides only counts from the band (see below).
     """
     margin = np.zeros(values.shape, dtype=bool)
     if row_totals:
@@ -253,11 +254,33 @@ def _secondary(values: np.ndarray, status: np.ndarray, row_totals: bool, column_
             len(new),
         )
 
+    lines: list[list[tuple[int, int]]] = []
+    if row_totals:
+        lines += [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
+    if column_totals:
+        lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+
     while True:
         hidden = np.isin(status, (PRIMARY, SECONDARY))
         exposed = recoverable_cells(hidden, row_totals, column_totals)
         if not exposed.any():
-            return
+            # the band itself is a bound: hidden cells on a line that are all 1..7 and add up to
+            # (number hidden) x 1 or x 7 are each exactly 1 or 7 ("*, *" = 2 means 1 and 1); a
+            # hidden cell from outside the band on every such line removes that bound
+            # (a line whose every cell is in the band has nothing else to hide: left as it is)
+            banded = [
+                line
+                for line in lines
+                if any(hidden[c] for c in line)
+                and all(status[c] == PRIMARY for c in line if hidden[c])
+                and any(not hidden[c] for c in line)
+            ]
+            if not banded:
+                return
+            free = [[c] for c in banded[0] if not hidden[c]]
+            for c in min(free, key=lambda o: cost(o, hidden)):
+                status[c] = SECONDARY
+            continue
         i, j = map(int, np.argwhere(exposed)[0])
         options: list[list[tuple[int, int]]] = []
         if row_totals and column_totals:

@@ -61,6 +61,25 @@ def bridges(hidden: np.ndarray, row_totals: bool, column_totals: bool) -> np.nda
     return out
 
 
+def _lines(shape, row_totals, column_totals):
+    n_rows, n_cols = shape
+    lines = []
+    if row_totals:
+        lines += [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
+    if column_totals:
+        lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+    return lines
+
+
+def test_two_small_counts_on_one_line_get_a_partner_from_outside_the_band():
+    # 1, 1, 50 (total 52): "*, *, 50, 52" gives 52 - 50 = 2 for two counts of at least 1: both are 1
+    table = protect_series([1, 1, 50])
+    assert table.hidden[0, :3].all() and table.label(0, 3) == "52"
+    # 7, 7, 50, 40 (total 104): "*, *" adding up to 14 would make both 7; 40 is hidden with them
+    table = protect_series([7, 7, 50, 40])
+    assert table.status[0].tolist() == [PRIMARY, PRIMARY, "shown", SECONDARY, "shown"]
+
+
 # counts skewed towards the suppressed band and zero, as in real small tables
 counts = st.one_of(st.integers(0, 9), st.integers(0, 200))
 
@@ -86,6 +105,12 @@ def test_protected_tables_hide_every_small_count_and_none_can_be_recovered(case)
     assert table.hidden[small].all() and np.isnan(table.published[table.hidden]).all()
     # independent check: no hidden cell is a bridge, so differencing any published totals fails
     assert not bridges(table.hidden, row_totals, column_totals).any()
+    # and no line with a total hides only band counts (their sum could pin each at 1 or 7),
+    # unless the whole line is in the band
+    for line in _lines(table.values.shape, row_totals, column_totals):
+        cells = [table.values[c] for c in line if table.hidden[c]]
+        if cells and not all(1 <= table.values[c] <= 7 for c in line):
+            assert any(not 1 <= v <= 7 for v in cells)
     # shown cells are the true counts, and totals add up
     shown = ~table.hidden
     assert np.array_equal(table.published[shown], table.values[shown])
