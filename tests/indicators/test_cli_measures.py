@@ -34,7 +34,7 @@ def test_measures_writes_table_and_csv(cli, warehouse_file, tmp_path):
     ]
     assert march[["period_start", "numerator", "denominator"]].values.tolist() == [
         ["2019-03-01", 1.0, 1.0],
-        ["2019-04-01", 1.0, 4.0],
+        ["2019-04-01", 1.0, 5.0],  # a3, still in the department six days after arrival, is a breach
     ]
     # stored in the warehouse too, and a second run does not duplicate
     assert cli("measures", "--db", warehouse_file, "--out", out).exit_code == 0

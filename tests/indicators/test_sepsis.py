@@ -49,3 +49,38 @@ def test_sepsis_mortality(handmade_measures):
         ("ZFV", "2019-06-01"): (0, 1),
     }
     assert counts(handmade_measures, ind, "week") == {}  # monthly only
+
+
+def test_antibiotics_before_time_zero_are_in_the_denominator_and_met():
+    """A patient already on antibiotics when NEWS2 triggers the pathway was treated in time: the
+    episode counts in the denominator and as met (the contract no longer quarantines it)."""
+    import ibis
+    from handmade import _ep
+    from warehouse_helpers import build_warehouse, typed_frame
+
+    from wardwatch.contracts.schema import CONTRACTS
+    from wardwatch.indicators.engine import compute_measures
+
+    assert not any(
+        (r.earlier, r.later) == ("trigger_at", "antibiotics_at") for r in CONTRACTS["sepsis_episodes"].order_rules
+    )
+    rows = [
+        # NEWS2 7, antibiotics 30 min before time zero -> met
+        _ep("b1", "inpatient_ward", "2020-02-03 10:00:00", 7, "2020-02-03 10:20:00", "2020-02-03 09:30:00", False),
+        # NEWS2 8, antibiotics exactly at time zero -> met
+        _ep("b2", "inpatient_ward", "2020-02-04 10:00:00", 8, None, "2020-02-04 10:00:00", False),
+        # NEWS2 9, antibiotics 1:00:01 after -> not met
+        _ep("b3", "inpatient_ward", "2020-02-05 10:00:00", 9, None, "2020-02-05 11:00:01", False),
+        # NEWS2 5, antibiotics the evening before -> met in the 3-hour band
+        _ep("b4", "assessment_unit", "2020-02-06 10:00:00", 5, None, "2020-02-05 22:00:00", False),
+    ]
+    con = build_warehouse(ibis.duckdb.connect(), {"sepsis_episodes": typed_frame("sepsis_episodes", rows)})
+    frame = compute_measures(
+        con,
+        ["sepsis_antibiotics_1h_news2_7plus", "sepsis_antibiotics_3h_news2_5_6"],
+        grains=["month"],
+        levels=["trust"],
+    )
+    con.disconnect()
+    assert counts(frame, "sepsis_antibiotics_1h_news2_7plus", "month") == {("ZFV", "2020-02-01"): (2, 3)}
+    assert counts(frame, "sepsis_antibiotics_3h_news2_5_6", "month") == {("ZFV", "2020-02-01"): (1, 1)}

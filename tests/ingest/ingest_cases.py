@@ -105,7 +105,6 @@ S15,ZFV,ZFV01,inpatient_ward,2019-05-01 09:00,3,,,60,
     {
         3: "bad_boolean",  # 'maybe'
         4: "out_of_range",  # NEWS2 21 > 20
-        5: "events_out_of_order",  # antibiotics before trigger
         6: "unknown_code",  # location 'ward'
         7: "blank_key",  # blank episode_id (wins over the unknown location)
         8: "duplicate_key",  # S1 again, different values

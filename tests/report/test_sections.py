@@ -83,10 +83,21 @@ def _smr_row(period, observed, expected, band="as expected", lo=0.5, hi=1.5):
 def test_mortality_view_suppresses_small_death_counts():
     from wardwatch.report.mortality_section import mortality_view
 
-    result = _result([_smr_row("2018/19", 4, 5.0), _smr_row("overall", 40, 50.0, lo=0.57, hi=1.09)])
+    result = _result(
+        [
+            _smr_row("2017/18", 20, 25.0),
+            _smr_row("2018/19", 4, 5.0),
+            _smr_row("2019/20", 16, 20.0),
+            _smr_row("overall", 40, 50.0, lo=0.57, hi=1.09),
+        ]
+    )
     view = mortality_view(None, "ZT1", None, result, SmallNumberRule())
     rows = {r[0]: r for r in view.stats.rows}
     assert rows["2018/19"][2] == "*" and rows["2018/19"][4] == "*"  # 4 deaths: count and SMR hidden
+    # 40 - 20 would give 2018/19 back, so the smaller of the other years (16) is hidden too, SMR and CI
+    # with it (O = SMR x E); 2017/18 stays
+    assert rows["2019/20"][2] == "*" and rows["2019/20"][4] == "*" and rows["2019/20"][5] == "*"
+    assert rows["2017/18"][2] == "20" and rows["2017/18"][4] == "0.80"
     # overall: 40 / 50 = 0.80 by hand
     assert rows["Whole period"][2] == "40" and rows["Whole period"][4] == "0.80"
     assert "SMR 0.80" in view.answer and "as expected" in view.answer
@@ -169,3 +180,95 @@ def test_actions_view_flags_overdue_and_annotates_starts():
     # before its due date nothing is overdue
     early, _, _ = actions_view(None, "ZFV", plan, date(2019, 5, 1), evaluation)
     assert not any(a.overdue for a in early.actions)
+
+
+class _FakeCusum:
+    """Stands in for the mortality module's CUSUM result: draws a marker SVG per call."""
+
+    def plot(self, title=None, **keys):
+        return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="cusum-steps"/></svg>'
+
+    def plot_vlad(self, title=None, **keys):
+        return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="vlad-steps"/></svg>'
+
+
+def _alert(org, when):
+    return {
+        "org_code": org,
+        "diagnosis_group": "sepsis",
+        "direction": "higher",
+        "date_signalled": pd.Timestamp(when),
+        "patients_since_reset": 300,
+        "observed_since_reset": 30.0,
+        "expected_since_reset": 20.0,
+        "h": 5.0,
+    }
+
+
+def test_public_edition_has_no_patient_level_charts_and_dates_alerts_by_month():
+    from wardwatch.report.mortality_section import mortality_view
+
+    result = _result([_smr_row("overall", 40, 50.0)])
+    result.alerts = pd.DataFrame([_alert("ZT1", "2019-01-02")])
+    result.cusum = _FakeCusum()
+    public = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    assert public.alert_figures == ()
+    assert public.alerts.rows[0][3] == "Jan 2019" and public.alerts.columns[3] == "Month signalled"
+    assert any("clinical governance edition only" in n for n in public.notes)
+    clinical = mortality_view(None, "ZT1", None, result, SmallNumberRule(enabled=False))
+    svgs = " ".join(f.svg for f in clinical.alert_figures)
+    assert "cusum-steps" in svgs and "vlad-steps" in svgs
+    assert clinical.alerts.rows[0][3] == "02 Jan 2019"
+
+
+def test_funnel_leaves_out_trusts_whose_smr_and_e_give_a_small_death_count():
+    from wardwatch.report.mortality_section import mortality_view
+    from wardwatch.stats.funnel import funnel
+
+    # ZT1 40/50, ZP1 5 deaths of 4.0 expected (O = SMR x E = 1.25 x 4.0 = 5: must not be drawn),
+    # ZP2 0 deaths (zero is shown), ZP3..ZP6 ordinary trusts
+    peers = pd.DataFrame(
+        {
+            "org_code": ["ZT1", "ZP1", "ZP2", "ZP3", "ZP4", "ZP5", "ZP6"],
+            "observed": [40, 5, 0, 30, 55, 61, 25],
+            "expected": [50.0, 4.0, 3.0, 33.0, 50.0, 58.0, 28.0],
+        }
+    )
+    fun = funnel(peers, "org_code", "observed", "expected", type="SR", method="shmi", od="additive")
+    result = _result([_smr_row("overall", 40, 50.0)])
+    result.funnel_sepsis = fun
+    public = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    assert 'data-group="ZP1"' not in public.funnel.svg and "ZP1" not in public.funnel.svg
+    assert 'data-group="ZP2"' in public.funnel.svg and 'data-group="ZT1"' in public.funnel.svg
+    assert "1 trust(s) with 1 to 7 deaths are not drawn" in public.funnel.caption
+    clinical = mortality_view(None, "ZT1", None, result, SmallNumberRule(enabled=False))
+    assert 'data-group="ZP1"' in clinical.funnel.svg
+
+
+def test_a_cut_off_marks_the_last_month_incomplete_whatever_its_size(warehouse, tmp_path):
+    import duckdb
+
+    from wardwatch.report import build_report
+    from wardwatch.report.build import gather_inputs
+    from wardwatch.report.measures import open_warehouse
+
+    from .conftest import FOCAL, REGISTRY
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("CREATE TABLE measures_data_until (indicator_id VARCHAR, org_code VARCHAR, data_until DATE)")
+    # mortality's March 2020 has its full 2000 discharges in the hand-made table, but the data end
+    # on Friday 20 March: the month is incomplete, not drawn and not the latest value
+    con.execute("INSERT INTO measures_data_until VALUES ('mortality_crude_30d', 'ZT1', DATE '2020-03-20')")
+    con.close()
+    backend = open_warehouse(warehouse)
+    _, panels = gather_inputs(backend, FOCAL, REGISTRY, rule=SmallNumberRule())
+    panel = {p.meta.id: p for p in panels}["mortality_crude_30d"]
+    assert panel.latest["period_start"] == date(2020, 2, 1)
+    assert pd.Timestamp("2020-03-01").date() not in set(panel.charted["period_start"])
+    assert "The last period (01 Mar 2020) is incomplete (data until 20 Mar 2020) and not shown." in panel.spc_note
+    # other indicators keep the size rule (no cut-off stored for them): sepsis still ends in April
+    sepsis = {p.meta.id: p for p in panels}["sepsis_screened_1h"]
+    assert sepsis.latest["period_start"] == date(2020, 4, 1)
+    backend.disconnect()
+    html = build_report(warehouse, tmp_path / "cut", FOCAL, registry=REGISTRY).read_text(encoding="utf-8")
+    assert "incomplete (data until 20 Mar 2020)" in html

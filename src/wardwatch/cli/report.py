@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
             None, "--as-of", help="Date (YYYY-MM-DD) for action status and overdue flags (default: today)."
         ),
         no_suppress: bool = typer.Option(
-            False, "--no-suppress", help="Show counts 1-7 (internal use only; public outputs suppress them)."
+            False, "--no-suppress", help="Clinical edition: counts 1-7 and patient-by-patient CUSUM/VLAD charts (not for publication)."
         ),
     ) -> None:
         """Write OUT/report.html: summary table, SPC charts by CQC key question, mortality, ratings, actions."""

@@ -35,6 +35,8 @@ SOURCE = "wardwatch"
 LEVELS = ("trust", "site", "unit")
 _TRUNCATE = {"week": "W", "month": "M", "year": "Y"}
 MEASURE_COLUMNS = tuple(MEASURES_SCHEMA.names)
+CUT_OFF_COLUMNS = ("indicator_id", "org_code", "data_until")
+_GRAIN_OFFSET = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1), "year": pd.DateOffset(years=1)}
 
 
 @dataclass
@@ -44,6 +46,14 @@ class MeasuresRun:
     frame: pd.DataFrame
     computed: tuple[str, ...]
     skipped: dict[str, str] = field(default_factory=dict)
+    #: indicator_id, org_code, data_until: the last day the organisation's extract covers, for
+    #: indicators dated by a timestamp (see :func:`data_until`)
+    cut_offs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CUT_OFF_COLUMNS)))
+
+    @property
+    def complete(self) -> pd.Series:
+        """Per row of ``frame``: whether the period is wholly covered by the data (see :func:`complete`)."""
+        return complete(self.frame, self.cut_offs)
 
 
 def compute_measures(
@@ -92,10 +102,69 @@ def run_measures(
             runnable.append(ind)
 
     groups = _scan_groups(runnable)
-    long_parts = [_long_form(table, group) for group, table in _contributions(con, groups, start, end)]
+    contributions = _contributions(con, groups, start, end)
+    long_parts = [_long_form(table, group) for group, table in contributions]
     rolled = _roll_up(con, long_parts, runnable, grains, levels)
     frame = _window(_tidy(rolled if rolled is not None else _empty()), start, end)
-    return MeasuresRun(frame=frame, computed=tuple(i.id for i in runnable), skipped=skipped)
+    return MeasuresRun(
+        frame=frame,
+        computed=tuple(i.id for i in runnable),
+        skipped=skipped,
+        cut_offs=data_until(con, contributions),
+    )
+
+
+def data_until(con: ibis.BaseBackend, contributions: list[tuple[list[Indicator], pa.Table]]) -> pd.DataFrame:
+    """The extract's cut-off per organisation: the latest event day in any table dated by a
+    timestamp (an ED arrival, a sepsis trigger, a scan request ...), for every such indicator.
+
+    One extract per trust: its busiest table (ED, hundreds of rows a day) pins the cut-off to the
+    day, where a sparse table alone (a few sepsis episodes a week) would end on its last event.
+    Only the tables of this run count: computing one sparse indicator alone gives a cut-off that
+    may be early (a complete last period then shows as incomplete, never the reverse).
+    The cut-off day is taken as covered. Indicators dated by a date (monthly returns such as
+    staffing, whose row covers its month) and month-end censuses have no cut-off: always complete.
+    Computed in Python from the collected contributions, so both engines give the same answer.
+    """
+    timed: list[tuple[list[Indicator], pa.Table]] = []
+    for group, table in contributions:
+        spec = group[0].spec
+        if isinstance(spec, EventSpec) and con.table(spec.table).schema()[spec.period_column].is_timestamp():
+            timed.append((group, table))
+    last: dict[str, dt.date] = {}
+    for _, table in timed:
+        if table.num_rows == 0:
+            continue
+        per_org = table.group_by("org_code").aggregate([("day", "max")]).to_pylist()
+        for row in per_org:
+            day = as_date(row["day_max"])
+            if day is not None and (row["org_code"] not in last or day > last[row["org_code"]]):
+                last[row["org_code"]] = day
+    rows = []
+    for group, table in timed:
+        orgs = set(table.column("org_code").to_pylist()) if table.num_rows else set()
+        rows += [(ind.id, org, last[org]) for ind in group for org in sorted(orgs) if org in last]
+    return pd.DataFrame(rows, columns=list(CUT_OFF_COLUMNS))
+
+
+def complete(frame: pd.DataFrame, cut_offs: pd.DataFrame) -> pd.Series:
+    """Whether each measures row's period lies wholly within its organisation's data: its last day is
+    on or before ``data_until``. Rows without a cut-off (published data, monthly returns,
+    censuses) are complete."""
+    if frame.empty:
+        return pd.Series(dtype=bool)
+    merged = frame[["indicator_id", "org_code", "period_start", "period_grain"]].merge(
+        cut_offs, on=["indicator_id", "org_code"], how="left"
+    )
+    starts = pd.to_datetime(merged["period_start"])
+    ends = pd.Series(pd.NaT, index=merged.index, dtype="datetime64[ns]")
+    for grain, offset in _GRAIN_OFFSET.items():
+        rows = merged["period_grain"] == grain
+        ends[rows] = starts[rows] + offset - pd.Timedelta(days=1)
+    until = pd.to_datetime(merged["data_until"])
+    out = until.isna() | ends.isna() | (ends <= until)
+    out.index = frame.index
+    return out.astype(bool)
 
 
 def _resolve(indicator_ids: Iterable[str] | None) -> list[Indicator]:
@@ -119,7 +188,15 @@ def _scan_groups(indicators: Sequence[Indicator]) -> list[list[Indicator]]:
     for ind in indicators:
         spec = ind.spec
         if isinstance(spec, EventSpec):
-            key = ("event", spec.table, spec.period_column, spec.site_column, spec.unit_column, ind.grains)
+            key = (
+                "event",
+                spec.table,
+                spec.period_column,
+                spec.site_column,
+                spec.unit_column,
+                ind.grains,
+                spec.prepare,
+            )
         else:
             key = ("snapshot", ind.id)
         groups.setdefault(key, []).append(ind)
@@ -190,6 +267,8 @@ def _contributions(
 def _event_contributions(con: ibis.BaseBackend, group: list[Indicator]) -> ir.Table:
     spec: EventSpec = group[0].spec  # type: ignore[assignment]
     t = con.table(spec.table)
+    if spec.prepare is not None:
+        t = spec.prepare(t)
     period = t[spec.period_column]
     t = t.filter(period.notnull())
     period = t[spec.period_column]
@@ -419,8 +498,9 @@ def write_measures(
     indicators are untouched. ``compute_on`` runs the computation on another backend (e.g. PySpark
     over the same tables) while storing in ``con``.
     """
-    from wardwatch.indicators.store import replace_measures
+    from wardwatch.indicators.store import replace_cut_offs, replace_measures
 
     run = run_measures(compute_on or con, indicator_ids, grains, start=start, end=end)
     replace_measures(con, run.frame, source=SOURCE, indicator_ids=run.computed)
+    replace_cut_offs(con, run.cut_offs, indicator_ids=run.computed)
     return run

@@ -49,6 +49,9 @@ class EventSpec:
     site_column: str | None = "site_code"
     #: optional breakdown written to ``measures.unit_code`` (department, location, modality ...)
     unit_column: str | None = None
+    #: adds derived columns before the scan (e.g. the ED extract time, a per-organisation window);
+    #: indicators share a scan only when they share this function
+    prepare: Callable[[ir.Table], ir.Table] | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ from wardwatch.engines import table_names
 from wardwatch.warehouse import MEASURES_SCHEMA
 
 MEASURES = "measures"
+#: the extract cut-off per indicator and organisation (engine.data_until): a period ending after
+#: it is incomplete; kept beside ``measures`` so the measures columns stay as published data have them
+CUT_OFFS = "measures_data_until"
 
 
 def ensure_measures_table(con: ibis.BaseBackend) -> None:
@@ -96,3 +99,29 @@ def export_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
     return path
+
+
+def replace_cut_offs(con: ibis.BaseBackend, frame: pd.DataFrame, *, indicator_ids: Sequence[str]) -> None:
+    """Store the cut-offs of a computation, replacing those of the same indicators."""
+    raw = con.con
+    raw.execute(
+        f"CREATE TABLE IF NOT EXISTS {CUT_OFFS} (indicator_id VARCHAR, org_code VARCHAR, data_until DATE)"
+    )
+    new = frame[["indicator_id", "org_code", "data_until"]].copy()
+    new["data_until"] = pd.to_datetime(new["data_until"]).dt.date
+    raw.register("_ww_new_cut_offs", new)
+    try:
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            if indicator_ids:
+                marks = ", ".join("?" for _ in indicator_ids)
+                raw.execute(f"DELETE FROM {CUT_OFFS} WHERE indicator_id IN ({marks})", list(indicator_ids))
+            raw.execute(
+                f"INSERT INTO {CUT_OFFS} SELECT indicator_id, org_code, CAST(data_until AS DATE) FROM _ww_new_cut_offs"
+            )
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+    finally:
+        raw.unregister("_ww_new_cut_offs")

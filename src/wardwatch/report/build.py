@@ -24,7 +24,7 @@ from wardwatch.report.format import (
     format_period,
     format_target,
 )
-from wardwatch.report.measures import open_warehouse, read_org_measures
+from wardwatch.report.measures import open_warehouse, read_org_cut_offs, read_org_measures
 from wardwatch.report.meta import KEY_QUESTION_LABELS, KEY_QUESTIONS, IndicatorMeta, metadata_for
 from wardwatch.report.panels import IndicatorPanel, build_panel
 from wardwatch.report.render import render_page
@@ -69,6 +69,7 @@ def compute_panels(
     annotations: Mapping[str, list[tuple[date, str]]] | None = None,
     use_spc: bool = True,
     rule: SmallNumberRule | None = None,
+    cut_offs: Mapping[str, date] | None = None,
 ) -> tuple[IndicatorPanel, ...]:
     """One panel per indicator present for the focal org, in registry order then by id."""
     ids = [i for i in dict.fromkeys(frame["indicator_id"].dropna()) if i not in PUBLISHED_IDS]
@@ -76,7 +77,11 @@ def compute_panels(
     order = list(registry.keys()) if registry else []
     ids.sort(key=lambda i: (order.index(i) if i in order else len(order), i))
     annotations = annotations or {}
-    return tuple(build_panel(frame, metas[i], annotations.get(i), use_spc=use_spc, rule=rule) for i in ids)
+    cut_offs = cut_offs or {}
+    return tuple(
+        build_panel(frame, metas[i], annotations.get(i), use_spc=use_spc, rule=rule, data_until=cut_offs.get(i))
+        for i in ids
+    )
 
 
 def panel_view(panel: IndicatorPanel, rule: SmallNumberRule, effect_notes: tuple[str, ...] = ()) -> PanelView:
@@ -196,7 +201,8 @@ def gather_inputs(
 ) -> tuple[pd.DataFrame, tuple[IndicatorPanel, ...]]:
     """The focal trust's measures and one computed panel per indicator."""
     frame = read_org_measures(con, focal_org)
-    panels = compute_panels(frame, registry, annotations, use_spc=use_spc, rule=rule)
+    cut_offs = read_org_cut_offs(con, focal_org)
+    panels = compute_panels(frame, registry, annotations, use_spc=use_spc, rule=rule, cut_offs=cut_offs)
     return frame, panels
 
 

@@ -3,6 +3,7 @@
 Small-number rule (DESIGN.md "Conventions"): counts from 1 to 7 are shown as "*" in public
 outputs, and so is any rate derived from them (a rate and its denominator would give the count
 back).  Zero is shown: it discloses nothing about an individual.  The band is configurable.
+Tables published with totals go through :mod:`wardwatch.disclosure` (secondary suppression).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-SUPPRESSED = "*"
+from wardwatch.disclosure import CLINICAL, PUBLIC, SUPPRESSED, DisclosureRule
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,29 @@ class SmallNumberRule:
             return False
         return self.low <= count <= self.high
 
+    @property
+    def audience(self) -> str:
+        """Suppression on = a public output (the board report); off = the clinical edition."""
+        return PUBLIC if self.enabled else CLINICAL
+
+    @property
+    def patient_level_charts(self) -> bool:
+        """Charts drawn patient by patient (CUSUM, VLAD) only in the clinical edition."""
+        return self.disclosure().patient_level_charts
+
+    def disclosure(self) -> DisclosureRule:
+        """The same rule as a :class:`wardwatch.disclosure.DisclosureRule` (tables with totals)."""
+        return DisclosureRule(audience=self.audience, low=self.low, high=self.high)
+
     def describe(self) -> str:
         if not self.enabled:
             return "Small-number suppression is switched off for this report (internal use only)."
         return (
             f"Counts from {self.low} to {self.high} are suppressed and shown as “{SUPPRESSED}”, "
-            "together with any rate calculated from them, so that individuals cannot be identified."
+            "together with any rate calculated from them, so that individuals cannot be identified. "
+            "Where a total is shown, further counts are hidden (secondary suppression) so that a "
+            "hidden count cannot be worked out by subtraction, and charts drawn patient by patient "
+            "are left out (disclosure control, NHS Digital HES practice)."
         )
 
 

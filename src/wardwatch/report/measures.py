@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,15 @@ def read_org_measures(con: Any, org_code: str) -> pd.DataFrame:
             "the warehouse has no `measures` table: run `wardwatch measures` (or the demo) first"
         )
     return _tidy(query(con, _SELECT + " WHERE org_code = ?", [org_code]))
+
+
+def read_org_cut_offs(con: Any, org_code: str) -> dict[str, date]:
+    """indicator_id -> the last day the organisation's data cover (``measures_data_until``, written
+    by ``wardwatch measures``); empty when the warehouse has none (published data only, older runs)."""
+    if not has_table(con, "measures_data_until"):
+        return {}
+    rows = query(con, "SELECT indicator_id, data_until FROM measures_data_until WHERE org_code = ?", [org_code])
+    return {str(r.indicator_id): pd.Timestamp(r.data_until).date() for r in rows.itertuples() if pd.notna(r.data_until)}
 
 
 def read_indicator_measures(con: Any, indicator_id: str, grain: str | None = None) -> pd.DataFrame:

@@ -8,11 +8,13 @@ small-number rule to death counts.
 
 from __future__ import annotations
 
+from dataclasses import is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from wardwatch.disclosure import protect_series
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import SUPPRESSED, SmallNumberRule, format_count
 from wardwatch.report.measures import has_table
@@ -51,14 +53,15 @@ def mortality_view(
     verdict = "below expected" if answer.below_expected else answer.band
     smr = result.smr
     rows = smr[(smr["org_code"] == focal_org) & (smr["diagnosis_group"] == "sepsis")]
+    deaths_hidden, spells_shown = _protect_periods(rows, rule)
     table_rows = []
     classes = []
-    for r in rows.itertuples():
-        hidden = rule.hides(r.observed)
+    for k, r in enumerate(rows.itertuples()):
+        hidden = bool(deaths_hidden[k])
         table_rows.append(
             (
                 "Whole period" if r.period == "overall" else str(r.period),
-                format_count(r.spells, rule),
+                spells_shown[k],
                 SUPPRESSED if hidden else f"{r.observed:,}",
                 f"{r.expected:.1f}",
                 SUPPRESSED if hidden else f"{r.smr:.2f}",
@@ -75,7 +78,8 @@ def mortality_view(
         row_classes=tuple(classes),
     )
     statement = answer.statement
-    if rule.hides(answer.observed):
+    overall_hidden = [bool(h) for h, p in zip(deaths_hidden, rows["period"]) if p == "overall"]
+    if rule.hides(answer.observed) or any(overall_hidden):
         statement = (
             f"{focal_org} sepsis mortality ({answer.period}): band {answer.band} "
             f"(counts suppressed under the small-number rule)."
@@ -83,13 +87,20 @@ def mortality_view(
     funnel_fig = None
     if getattr(result, "funnel_sepsis", None) is not None:
         title = f"Sepsis standardised mortality ratio by trust, whole period, {focal_org} highlighted"
+        funnel, left_out = _publishable_funnel(result.funnel_sepsis, rule)
         try:
-            svg = result.funnel_sepsis.plot(highlight=focal_org, title=title)
+            svg = funnel.plot(highlight=focal_org, title=title)
             funnel_fig = Figure(
                 accessible_svg(svg, title),
                 "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
                 "log transform with 10% truncation and additive overdispersion (SHMI method, "
-                "methods 3.3). A trust is 'lower than expected' only below the lower 95% limit.",
+                "methods 3.3). A trust is 'lower than expected' only below the lower 95% limit."
+                + (
+                    f" {left_out} trust(s) with {rule.low} to {rule.high} deaths are not drawn: their "
+                    "SMR and expected deaths would give the count (O = SMR × E)."
+                    if left_out
+                    else ""
+                ),
             )
         except Exception:
             funnel_fig = None
@@ -99,7 +110,11 @@ def mortality_view(
         "come from a case-mix logistic model fitted on all trusts (age, sex, admission method, "
         "diagnosis group, Charlson index).",
         "Full outputs (smr.csv, cusum_alerts.csv, calibration.csv, model.json, charts) are in the "
-        "mortality output folder next to this report.",
+        "mortality output folder next to this report."
+        if rule.patient_level_charts
+        else "This is the public edition: the patient-by-patient CUSUM and VLAD charts and the full "
+        "mortality outputs (unsuppressed counts) are for the clinical governance edition only; "
+        "they are not for publication.",
     )
     return MortalityView(
         answer=statement,
@@ -133,8 +148,10 @@ def _alerts(
                     "higher mortality than expected"
                     if r.direction == "higher"
                     else "lower mortality than expected",
-                    pd.Timestamp(r.date_signalled).strftime("%d %b %Y"),
-                    f"{r.patients_since_reset:,}",
+                    pd.Timestamp(r.date_signalled).strftime(
+                        "%d %b %Y" if rule.patient_level_charts else "%b %Y"
+                    ),
+                    format_count(r.patients_since_reset, rule),
                     format_count(r.observed_since_reset, rule),
                     f"{r.expected_since_reset:.1f}",
                     f"{r.h:.2f}",
@@ -149,7 +166,7 @@ def _alerts(
                 "Trust",
                 "Diagnosis group",
                 "Signal",
-                "Date signalled",
+                "Date signalled" if rule.patient_level_charts else "Month signalled",
                 "Patients since reset",
                 "Observed deaths since reset",
                 "Expected since reset",
@@ -163,7 +180,9 @@ def _alerts(
             if key not in series:
                 series.append(key)
     cusum = getattr(result, "cusum", None)
-    if cusum is None:
+    if cusum is None or not rule.patient_level_charts:
+        # a CUSUM or VLAD steps once per patient on a date axis: each death is visible with its
+        # date, so public outputs show the alerts table (month only) and no such chart
         return table, ()
     for org, group in series[:MAX_ALERT_CHARTS]:
         title = f"{org} {group.replace('_', ' ')}: risk-adjusted CUSUM"
@@ -193,3 +212,39 @@ def _alerts(
                 )
             )
     return table, tuple(figures)
+
+
+def _protect_periods(rows: pd.DataFrame, rule: SmallNumberRule) -> tuple[list[bool], list[str]]:
+    """Which rows' death counts to hide, and the spells column as printed, for the focal trust's
+    periods and whole-period row: the financial years sum to the whole period, so a single hidden
+    year would come back by subtraction; :func:`wardwatch.disclosure.protect_series` hides a
+    second year (or the total) as well."""
+    periods = rows["period"].astype(str).tolist()
+    years = [k for k, p in enumerate(periods) if p != "overall"]
+    overall = [k for k, p in enumerate(periods) if p == "overall"]
+    deaths_hidden = [False] * len(periods)
+    spells = [format_count(v, rule) for v in rows["spells"]]
+    disclosure = rule.disclosure()
+    for column in ("observed", "spells"):
+        values = rows[column].astype(float).to_numpy()
+        total = float(values[overall[0]]) if overall else None
+        table = protect_series(values[years], disclosure, total=bool(overall), total_value=total)
+        hidden = dict(zip(years + overall[:1], table.hidden[0].tolist()))
+        for k, is_hidden in hidden.items():
+            if column == "observed":
+                deaths_hidden[k] = bool(is_hidden)
+            elif is_hidden:
+                spells[k] = SUPPRESSED
+    return deaths_hidden, spells
+
+
+def _publishable_funnel(funnel: Any, rule: SmallNumberRule) -> tuple[Any, int]:
+    """The funnel with the trusts whose death count is in the suppressed band left out (a dot's
+    position, its tooltip and the chart description give SMR and E, hence O = SMR x E)."""
+    units = getattr(funnel, "units", None)
+    if units is None or "numerator" not in units.columns or not is_dataclass(funnel):
+        return funnel, 0
+    small = units["numerator"].map(rule.hides).astype(bool)
+    if not small.any():
+        return funnel, 0
+    return replace(funnel, units=units[~small].reset_index(drop=True)), int(small.sum())

@@ -141,20 +141,48 @@ COARSEN_SHARE = 0.10
 INCOMPLETE_SHARE = 0.5
 
 
-def drop_incomplete_last(series: pd.DataFrame) -> tuple[pd.DataFrame, date | None]:
-    """Remove the last period when its denominator is under half the median of the 12 before it
-    (and, silently, a first period under half the median of the 12 after it: a week cut by the
-    start of the data window)."""
-    if len(series) < 4 or series["denominator"].isna().all():
+def period_last_day(start: date, grain: str) -> date:
+    """The last day of the period starting ``start``."""
+    offset = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1), "year": pd.DateOffset(years=1)}
+    return (pd.Timestamp(start) + offset[grain] - pd.Timedelta(days=1)).date()
+
+
+def drop_incomplete_last(
+    series: pd.DataFrame, grain: str | None = None, data_until: date | None = None
+) -> tuple[pd.DataFrame, date | None]:
+    """Remove the incomplete last period(s) and return the first one removed.
+
+    With ``data_until`` (the extract's cut-off, from ``measures_data_until``) every period whose last
+    day falls after it is incomplete, whatever its size. Without (published data, an older
+    warehouse) the last period is taken as incomplete when its denominator is under half the median
+    of the 12 before it. Either way a first period under half the median of the 12 after it (a week
+    cut by the start of the data window) is removed silently.
+    """
+    too_short = len(series) < 4
+    series = _drop_short_first(series)
+    if data_until is not None and grain is not None:
+        if series.empty:
+            return series, None
+        late = series["period_start"].map(lambda s: period_last_day(s, grain) > data_until).astype(bool)
+        if not late.any():
+            return series, None
+        return series[~late].reset_index(drop=True), series.loc[late, "period_start"].iloc[0]
+    if too_short or series["denominator"].isna().all():
         return series, None
-    first, following = series["denominator"].iloc[0], series["denominator"].iloc[1:13].median()
-    if pd.notna(first) and pd.notna(following) and following > 0 and first < INCOMPLETE_SHARE * following:
-        series = series.iloc[1:].reset_index(drop=True)
     last = series["denominator"].iloc[-1]
     recent = series["denominator"].iloc[-13:-1].median()
     if pd.notna(last) and pd.notna(recent) and recent > 0 and last < INCOMPLETE_SHARE * recent:
         return series.iloc[:-1].reset_index(drop=True), series["period_start"].iloc[-1]
     return series, None
+
+
+def _drop_short_first(series: pd.DataFrame) -> pd.DataFrame:
+    if len(series) < 4 or series["denominator"].isna().all():
+        return series
+    first, following = series["denominator"].iloc[0], series["denominator"].iloc[1:13].median()
+    if pd.notna(first) and pd.notna(following) and following > 0 and first < INCOMPLETE_SHARE * following:
+        return series.iloc[1:].reset_index(drop=True)
+    return series
 
 
 def build_panel(
@@ -163,11 +191,13 @@ def build_panel(
     annotations: list[tuple[date, str]] | None = None,
     use_spc: bool = True,
     rule: SmallNumberRule | None = None,
+    data_until: date | None = None,
 ) -> IndicatorPanel:
     """Panel for one indicator.
 
-    - An incomplete last period (denominator under half the median of the 12 before it, e.g. the
-      two days of a week cut by the extract date) is left out: it is not comparable.
+    - An incomplete last period is left out, drawn nowhere and not the "latest" value: with
+      ``data_until`` (the extract's cut-off) any period ending after it; otherwise a last period
+      whose denominator is under half the median of the 12 before it.
     - Periods the small-number rule hides are left out of the chart and its SPC (a plotted rate and
       its tooltip would give the count back); when that hides more than 10% of weekly periods the
       indicator is shown monthly instead, where counts are larger. The caption says what was done.
@@ -177,15 +207,16 @@ def build_panel(
     grain, chart = choose_grain(meta, available)
     rule = rule or SmallNumberRule(enabled=False)
     notes: list[str] = []
-    series, dropped = drop_incomplete_last(trust_series(frame, meta.id, grain, meta.unit))
+    series, dropped = drop_incomplete_last(trust_series(frame, meta.id, grain, meta.unit), grain, data_until)
     hidden = small_count_rows(series, meta.unit, rule) if len(series) else pd.Series(dtype=bool)
     if grain == "week" and "month" in available and len(series) and hidden.mean() > COARSEN_SHARE:
         grain = "month"
-        series, dropped = drop_incomplete_last(trust_series(frame, meta.id, grain, meta.unit))
+        series, dropped = drop_incomplete_last(trust_series(frame, meta.id, grain, meta.unit), grain, data_until)
         hidden = small_count_rows(series, meta.unit, rule) if len(series) else pd.Series(dtype=bool)
         notes.append("Shown monthly: weekly counts are too small to publish.")
     if dropped is not None:
-        notes.append(f"The last period ({dropped:%d %b %Y}) is incomplete and not shown.")
+        reason = f" (data until {data_until:%d %b %Y})" if data_until is not None else ""
+        notes.append(f"The last period ({dropped:%d %b %Y}) is incomplete{reason} and not shown.")
     charted = series[~hidden].reset_index(drop=True) if len(series) else series
     if len(series) and hidden.mean() > COARSEN_SHARE:
         # leaving out many small-count periods would bias the chart (only the zeros and the large
