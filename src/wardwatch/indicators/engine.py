@@ -301,13 +301,26 @@ def _sum_where(t: ir.Table, value: ir.Value | None, keep: ir.BooleanValue | None
     """Aggregate of a per-row contribution over the rows ``keep`` selects (NULL keep = not kept).
 
     Booleans are counted with ``count(where=...)`` (a filtered COUNT on both engines, and much
-    faster than summing CASE expressions); numbers are summed.
+    faster than summing CASE expressions); numbers are summed exactly (see ``_exact_sum``).
     """
     if value is None:
         return t.count(where=keep) if keep is not None else t.count()
     if value.type().is_boolean():
         return t.count(where=(keep & value) if keep is not None else value)
-    return value.cast("float64").sum(where=keep)
+    return _exact_sum(value, keep)
+
+
+#: Fixed-point type for sums: 9 decimal places are far finer than any contract's values (WTE to
+#: 2 dp, counts whole) and 38 digits hold any plausible total.
+EXACT_SUM_TYPE = "decimal(38, 9)"
+
+
+def _exact_sum(value: ir.Value, keep: ir.BooleanValue | None = None) -> ir.FloatingValue:
+    """Sum in fixed point, then convert: a parallel float64 sum depends on the order the threads
+    add in, so two runs on the same warehouse could differ in the last digits (staffing WTE) and
+    defeat any fingerprint of the results. Rounding each value to 9 dp first is deterministic,
+    and the decimal sum is exact in any order, on DuckDB and Spark alike."""
+    return value.cast(EXACT_SUM_TYPE).sum(where=keep).cast("float64")
 
 
 def _census_base(con: ibis.BaseBackend, spec: SnapshotSpec) -> ir.Table:
@@ -431,7 +444,7 @@ def _aggregate(base: ir.Table, grain: str, level: str) -> ir.Table:
     else:
         rows = rows.filter(rows.unit_code.notnull()).mutate(site_code=null_string)
     agg = rows.group_by(["indicator_id", "org_code", "site_code", "unit_code", "period_start"]).aggregate(
-        numerator=rows.num.sum(), denominator=rows.den.sum()
+        numerator=_exact_sum(rows.num), denominator=_exact_sum(rows.den)
     )
     agg = agg.filter(agg.denominator > 0)
     return agg.select(
