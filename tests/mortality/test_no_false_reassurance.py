@@ -80,7 +80,7 @@ def test_shmi_tau2_biased_low_and_unstable_with_few_trusts():
     # more than twice the 5% a correctly calibrated 95% band would give
     assert big[:, 1].mean() > 0.12
     few = np.array([_funnel_sim(s, 15) for s in range(25)])
-    cv = lambda t: t.std() / t.mean()  # noqa: E731
+    cv = lambda t: t.std() / t.mean()
     # relative spread (SD / mean) of the estimate: 0.56 with 15 trusts, 0.21 with 120 (60 reps);
     # with 25 reps each CV is within about 15%, so "more than 1.7 times" cannot fail by chance
     assert cv(few[:, 0]) > 1.7 * cv(big[:, 0])
