@@ -287,6 +287,7 @@ def test_separation_margin_is_structural():
     assert gm.spec == "full" and gm.note == ""
 
 
+@pytest.mark.slow  # three fresh interpreters: ~10 s on a quiet machine
 def test_separation_verdict_same_under_several_blas_kernels():
     # The old verdict (did Newton converge within 100 iterations?) flipped with the BLAS kernel:
     # "full" under OPENBLAS_CORETYPE=SkylakeX, "reduced" under Haswell. The LP verdict uses no
