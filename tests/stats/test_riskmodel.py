@@ -385,5 +385,9 @@ def test_merge_rules_by_hand():
     # month: an empty January joins the larger neighbour (December here); December to January wraps
     m = merged("month", [0] + [100] * 10 + [300], [0] + [10] * 10 + [30])
     assert m == {"1": "12"}
+    # a block wrapping round the year (December + January) still finds its neighbours
+    # (Dec, 2 spells, joins the busier neighbour January; Nov joins October; then {Dec, Jan} merges)
+    m = merged("month", [4] + [100] * 9 + [3, 2], [1] + [10] * 9 + [1, 0])
+    assert m["12"] == m["1"] and m["1"] in ("2", "10") and m["11"] == "10"
     # everything sparse: one block
     assert len(set(merged("charlson_band", [10, 10, 10, 10], [1, 1, 1, 1]).values())) == 1

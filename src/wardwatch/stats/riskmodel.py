@@ -341,12 +341,13 @@ def _merge_blocks(factor: str, spells: np.ndarray, deaths: np.ndarray, min_level
         members = np.flatnonzero(block == b)
         if factor in ORDERED_FACTORS or factor == "month":
             lo, hi = int(members.min()), int(members.max())
-            if factor == "month":  # cyclic: December is next to January
-                left, right = block[(lo - 1) % k], block[(hi + 1) % k]
+            if factor == "month":  # cyclic: December is next to January (a block may wrap round)
+                left = right = None
+                options = sorted({int(block[(m + step) % k]) for m in members for step in (-1, 1)} - {b})
             else:
                 left = block[lo - 1] if lo > 0 else None
                 right = block[hi + 1] if hi < k - 1 else None
-            options = [o for o in (left, right) if o is not None and o != b]
+                options = [o for o in (left, right) if o is not None and o != b]
             if factor in ORDERED_FACTORS and len(options) == 2 and not (lo <= ref <= hi):
                 target = right if hi < ref else left  # towards the reference band
             else:
