@@ -275,10 +275,10 @@ def test_missing_dates_ages_outcomes_rejected(column, value):
 def test_separation_margin_is_structural():
     from wardwatch.stats.riskmodel import SEPARATION_TOL, separation_margin
 
-    # 2 x 2 table with an empty cell (quasi-complete): x = 1 rows all die
+    # patterns (intercept, x): x = 0 has 3 of 3 and 0 of 4 dying (mixed), x = 1 has 5 of 5 dying:
+    # quasi-complete separation along b = (0, 1); the last row has no spells and is ignored
     x = np.column_stack([np.ones(4), [0.0, 0.0, 1.0, 1.0]])
-    assert separation_margin(x, np.array([3.0, 0.0, 5.0, 0.0]) * [1, 0, 1, 0] + [0, 0, 0, 0],
-                             np.array([3.0, 4.0, 5.0, 0.0])) > SEPARATION_TOL
+    assert separation_margin(x, np.array([3.0, 0.0, 5.0, 0.0]), np.array([3.0, 4.0, 5.0, 0.0])) > SEPARATION_TOL
     # the same table with a survivor at x = 1: the MLE exists, margin exactly 0
     assert separation_margin(x, np.array([1.0, 0.0, 4.0, 0.0]), np.array([3.0, 4.0, 5.0, 0.0])) == pytest.approx(0.0, abs=1e-9)
     # no separation in a large simulated data set (every level has deaths and survivors)
