@@ -13,10 +13,32 @@ Reads the ``admissions`` table of the warehouse, fits the case-mix risk model
   1/2) per org x diagnosis group, each chart's threshold chosen by simulation from its own case
   mix to an in-control ARL of ``arl_years`` years of its own volume;
   ``cusum_thresholds.csv`` lists them; CUSUM and VLAD SVGs for every alerting series (``charts/``);
-- ``calibration.csv`` (observed vs expected by risk decile) and ``model.json`` (the fitted model).
+- ``calibration.csv`` (observed vs expected by risk decile), ``calibration_levels.csv`` (O/E by
+  covariate level, trust and diagnosis group) and ``model.json`` (the model fitted on all trusts);
+- ``mortality_settings.json``: the fit mode, follow-up cut-off and death-data lag, and the spells
+  excluded for incomplete follow-up.
 
 Death = died in hospital OR died within 30 days of discharge (SHMI outcome, methods 4.1).
 Spells are ordered by admission time within a series for the CUSUM.
+
+No false reassurance (issue 13; methods 7.3, 7.4):
+
+- Expected deaths are leave-one-trust-out by default (``fit="leave-one-trust-out"``): each
+  trust's expected risks come from the model fitted on the other trusts, so its own outcomes do
+  not pull its SMR towards 1; the CUSUM uses the same risks, so a chart is never judged against a
+  model fitted on the outcomes it monitors. ``fit="pooled"`` is the in-sample fit; ``model=``
+  applies a model fitted on an earlier period or national data.
+- Follow-up: "death within 30 days of discharge" is known only for spells discharged at least 30
+  days plus the death-data lag before the death-data cut-off. Later spells (and spells with no
+  discharge date) are excluded from every output, and the cut-off is printed; otherwise the
+  latest months count their deaths as survivors (crude mortality dips, VLAD rises, the lower
+  CUSUM drifts to "improvement").
+- A spell whose death flags are unknown (NULL, with no flag true) is refused with an
+  :class:`InputError`: an unknown outcome is not a survival.
+- Bands are a screening device: the SHMI method (10% truncation, additive tau2) is kept for SHMI
+  parity, but with truncation tau2 is biased low and with few trusts it is unstable, so every
+  banded row carries the number of peers and a warning when they are fewer than
+  ``MIN_PEERS_FOR_BANDS``.
 
 Also here: :func:`ae_4h_funnel`, the funnel of 4-hour A&E performance across trusts from the
 published NHS England file shipped with the package (used by the board report).
@@ -24,6 +46,7 @@ published NHS England file shipped with the package (used by the board report).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,11 +60,19 @@ from wardwatch.errors import InputError
 from wardwatch.stats.cusum import CusumResult, run_cusums, threshold_for_chart
 from wardwatch.stats.exact import garwood_interval
 from wardwatch.stats.funnel import BAND_AS, BAND_LOW, FunnelResult, funnel
-from wardwatch.stats.riskmodel import RiskModel, fit_risk_model
+from wardwatch.stats.riskmodel import RiskModel, fit_leave_one_out, fit_risk_model
 
 ALL_GROUPS = "all"
 OVERALL = "overall"
 NOT_ASSESSED = "not assessed"
+#: default lag between a death and its appearance in the death data (ONS registration; deaths must
+#: be registered within 5 days, but coroners' cases take weeks): spells need 30 days + this
+DEFAULT_DEATH_LAG_DAYS = 14
+FOLLOW_UP_DAYS = 30
+FIT_MODES = ("leave-one-trust-out", "pooled")
+#: fewer trusts than this make the funnel's tau2 too unstable to band on (see the method page)
+MIN_PEERS_FOR_BANDS = 30
+SCREENING_NOTE = "bands are a screening device (SHMI method), not a verdict"
 ADMISSION_COLUMNS = ("spell_id", "org_code", "admitted_at", "discharged_at", "age", "sex", "admission_method",
                      "diagnosis_group", "charlson_index", "died_in_hospital", "died_within_30d_of_discharge")
 
@@ -61,6 +92,33 @@ class SepsisAnswer:
     band: str
     below_expected: bool  # True only when the band is "lower than expected"
     statement: str
+    #: trusts banded together in this diagnosis group x period (0: not banded)
+    peers: int = 0
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Which spells have complete 30-day follow-up (methods 7.4)."""
+
+    cutoff: pd.Timestamp  # the death data are complete up to this date
+    death_lag_days: int
+    follow_up_days: int
+    complete_through: pd.Timestamp  # spells discharged on or before this are kept
+    spells_total: int
+    spells_excluded: int  # discharged after complete_through, or no discharge date
+    cutoff_source: str  # "given" or "latest discharge in the data"
+
+    @property
+    def statement(self) -> str:
+        return (f"Follow-up: death data to {self.cutoff:%Y-%m-%d} ({self.cutoff_source}), lag {self.death_lag_days} "
+                f"days; spells discharged after {self.complete_through:%Y-%m-%d} excluded "
+                f"({self.spells_excluded:,} of {self.spells_total:,}) because their 30-day outcome is not yet known.")
+
+    def to_dict(self) -> dict:
+        return {"cutoff": f"{self.cutoff:%Y-%m-%d}", "cutoff_source": self.cutoff_source,
+                "death_lag_days": self.death_lag_days, "follow_up_days": self.follow_up_days,
+                "complete_through": f"{self.complete_through:%Y-%m-%d}", "spells_total": self.spells_total,
+                "spells_excluded": self.spells_excluded}
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +132,9 @@ class MortalityResult:
     cusum: CusumResult
     focal_org: str | None
     files: dict[str, Path] = field(default_factory=dict)
+    follow_up: FollowUp | None = None
+    fit: str = "leave-one-trust-out"
+    calibration_levels: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_frame(self) -> pd.DataFrame:
         return self.smr.copy()
@@ -111,14 +172,29 @@ def _read_duckdb(c: Any, where: object) -> pd.DataFrame:
 
 
 def prepare(spells: pd.DataFrame) -> pd.DataFrame:
-    """Add ``died`` (in hospital or within 30 days of discharge) and ``fin_year`` (April start)."""
+    """Add ``died`` (in hospital or within 30 days of discharge) and ``fin_year`` (April start).
+
+    A spell with no true death flag and a NULL one has an unknown outcome: refused with
+    :class:`InputError`, never counted as a survivor (apply :func:`complete_follow_up` first, so
+    recent spells whose 30-day outcome is not yet known are excluded rather than refused).
+    """
     missing = [c for c in ADMISSION_COLUMNS if c not in spells.columns and c != "spell_id"]
     if missing:
         raise InputError(f"admissions data lacks column(s) {', '.join(missing)} (see contract 'admissions')")
     out = spells.copy()
-    died_h = out["died_in_hospital"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    died_30 = out["died_within_30d_of_discharge"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    out["died"] = (died_h | died_30).astype(np.int8)
+    died_h = out["died_in_hospital"].astype("boolean")
+    died_30 = out["died_within_30d_of_discharge"].astype("boolean")
+    died = (died_h | died_30)  # Kleene logic: True | NA is True, False | NA is NA
+    unknown = died.isna().to_numpy()
+    if unknown.any():
+        ids = ""
+        if "spell_id" in out.columns:
+            ids = f" (e.g. spell_id {', '.join(out.loc[unknown, 'spell_id'].astype(str).head(3))})"
+        raise InputError(f"{int(unknown.sum())} of {len(out)} admissions have an unknown outcome: died_in_hospital or "
+                         f"died_within_30d_of_discharge is NULL and neither is true{ids}. An unknown outcome is not "
+                         "a survival: link the death data for those spells, or move --cutoff earlier if they are "
+                         "too recent to have complete follow-up")
+    out["died"] = died.to_numpy(dtype=bool).astype(np.int8)
     out["admitted_at"] = pd.to_datetime(out["admitted_at"])
     if out["admitted_at"].isna().any():
         raise InputError(f"{int(out['admitted_at'].isna().sum())} of {len(out)} admissions have no admitted_at; "
@@ -127,6 +203,39 @@ def prepare(spells: pd.DataFrame) -> pd.DataFrame:
     out["org_code"] = out["org_code"].astype(str)
     out["diagnosis_group"] = out["diagnosis_group"].astype(str)
     return out
+
+
+def complete_follow_up(spells: pd.DataFrame, cutoff: str | pd.Timestamp | None = None,
+                       death_lag_days: int = DEFAULT_DEATH_LAG_DAYS, follow_up_days: int = FOLLOW_UP_DAYS
+                       ) -> tuple[pd.DataFrame, FollowUp]:
+    """Keep the spells whose 30-day outcome is known by the death-data ``cutoff`` (methods 7.4).
+
+    A spell is kept when discharged on or before ``cutoff - death_lag_days - follow_up_days``.
+    ``cutoff`` defaults to the latest discharge in the data (the extract date's best proxy).
+    Selection is on the discharge date only, never on the outcome: keeping recent in-hospital
+    deaths while dropping recent survivors would bias the other way.
+    """
+    if death_lag_days < 0 or follow_up_days < 0:
+        raise InputError(f"death lag ({death_lag_days}) and follow-up ({follow_up_days}) days must be >= 0")
+    discharged = pd.to_datetime(spells["discharged_at"])
+    if cutoff is None:
+        if discharged.notna().sum() == 0:
+            raise InputError("no admission has a discharge date, so no spell has known 30-day follow-up; "
+                             "load discharged spells or give --cutoff")
+        cut, source = discharged.max().normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1), \
+            "latest discharge in the data"
+    else:
+        try:
+            cut = pd.Timestamp(cutoff)
+        except ValueError as exc:
+            raise InputError(f"--cutoff {cutoff!r} is not a date (use YYYY-MM-DD)") from exc
+        cut, source = cut.normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1), "given"
+    through = cut - pd.Timedelta(days=death_lag_days + follow_up_days)
+    keep = (discharged <= through).fillna(False).to_numpy(dtype=bool)
+    info = FollowUp(cutoff=cut.normalize(), death_lag_days=int(death_lag_days), follow_up_days=int(follow_up_days),
+                    complete_through=through.normalize(), spells_total=len(spells),
+                    spells_excluded=int((~keep).sum()), cutoff_source=source)
+    return spells.loc[keep].reset_index(drop=True), info
 
 
 def fin_year_label(year: int) -> str:
@@ -144,8 +253,13 @@ def _band_rows(frame: pd.DataFrame) -> pd.DataFrame:
     for col in ("ll95", "ul95", "z", "tau2"):
         out[col] = np.nan
     ok = _bandable(out["expected"])
+    out["peers"] = int(ok.sum()) if ok.sum() >= 3 else 0
+    out["band_warning"] = ""
     if ok.sum() < 3:
         return out
+    if ok.sum() < MIN_PEERS_FOR_BANDS:
+        out.loc[ok, "band_warning"] = (f"only {int(ok.sum())} trusts: tau2 is unstable and biased low with 10% "
+                                       f"truncation; {SCREENING_NOTE}")
     res = funnel(out.loc[ok], "org_code", "observed", "expected", type="SR", method="shmi", od="additive")
     u = res.units.set_index("group")
     idx = out.loc[ok, "org_code"]
@@ -203,9 +317,12 @@ def smr_table(spells: pd.DataFrame) -> pd.DataFrame:
 
 
 def _statement(a: dict) -> str:
+    peers = a.get("peers", 0)
+    against = f" against {peers} trusts, a screening device" if peers else ""
+    few = " (few trusts: the band is unstable)" if 0 < peers < MIN_PEERS_FOR_BANDS else ""
     base = (f"{a['org_code']} sepsis mortality ({a['period']}): {a['observed']} deaths observed, "
             f"{a['expected']:.1f} expected, SMR {a['smr']:.2f} (95% CI {a['ci_low']:.2f} to {a['ci_high']:.2f}); "
-            f"band: {a['band']}.")
+            f"band{against}: {a['band']}{few}.")
     if a["band"] == BAND_LOW:
         return base + " Sepsis mortality is below expected."
     if a["band"] == BAND_AS:
@@ -229,7 +346,9 @@ def sepsis_answer(result: MortalityResult | pd.DataFrame, org: str, period: str 
     a = {"org_code": org, "period": period, "spells": int(r["spells"]), "observed": int(r["observed"]),
          "expected": float(r["expected"]), "smr": float(r["smr"]), "ci_low": float(r["ci_low"]),
          "ci_high": float(r["ci_high"]), "band": str(r["band"])}
-    return SepsisAnswer(**a, below_expected=a["band"] == BAND_LOW, statement=_statement(a))
+    peers = int(r["peers"]) if "peers" in r.index and pd.notna(r["peers"]) else 0
+    return SepsisAnswer(**a, below_expected=a["band"] == BAND_LOW, statement=_statement({**a, "peers": peers}),
+                        peers=peers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,29 +408,55 @@ def run_mortality(
     seed: int = 0,
     charts: bool = True,
     progress: Callable[[str], None] | None = None,
+    fit: str = "leave-one-trust-out",
+    cutoff: str | pd.Timestamp | None = None,
+    death_lag_days: int = DEFAULT_DEATH_LAG_DAYS,
 ) -> MortalityResult:
-    """Fit (or apply ``model``), compute SMRs, funnels and CUSUMs, and write the outputs to ``out_dir``."""
+    """Fit (or apply ``model``), compute SMRs, funnels and CUSUMs, and write the outputs to ``out_dir``.
+
+    ``fit``: "leave-one-trust-out" (default) or "pooled" (in-sample); ignored when ``model`` is
+    given. ``cutoff``/``death_lag_days``: see :func:`complete_follow_up`.
+    """
+    if fit not in FIT_MODES:
+        raise InputError(f"--fit must be one of {', '.join(FIT_MODES)}, not {fit!r}")
     say = progress or (lambda _m: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     say("reading admissions")
-    spells = prepare(read_admissions(con))
-    if spells.empty:
+    raw = read_admissions(con)
+    if raw.empty:
         raise InputError("the admissions table is empty; load an admissions extract first")
+    raw, follow_up = complete_follow_up(raw, cutoff, death_lag_days)
+    if raw.empty:
+        raise InputError(f"no admission has complete follow-up: {follow_up.statement} Give a later --cutoff "
+                         "or a shorter --death-lag-days if the death data allow")
+    spells = prepare(raw)
     if focal_org is not None and focal_org not in set(spells["org_code"]):
         raise InputError(f"focal organisation {focal_org!r} has no admissions; "
                          f"present: {', '.join(sorted(spells['org_code'].unique())[:20])}")
     say("fitting the risk model")
-    fitted = model or fit_risk_model(spells, "died")
-    spells["expected"] = fitted.predict(spells)
-    from wardwatch.stats.riskmodel import auc, calibration_table
+    from wardwatch.stats.riskmodel import auc, calibration_by_level, calibration_table
+
+    fit_used = "given model" if model is not None else fit
+    if model is not None:
+        fitted = model
+        spells["expected"] = fitted.predict(spells)
+    elif fit == "pooled" or spells["org_code"].nunique() < 2:
+        fit_used = "pooled"  # one trust: nothing to leave out
+        fitted = fit_risk_model(spells, "died")
+        spells["expected"] = fitted.predict(spells)
+    else:
+        loo = fit_leave_one_out(spells, "died", progress=say)
+        fitted = loo.model
+        spells["expected"] = loo.expected
 
     calibration = calibration_table(spells["died"].to_numpy(), spells["expected"].to_numpy())
     c_stat = auc(spells["died"].to_numpy(), spells["expected"].to_numpy())
     if model is None:
         fitted.calibration = calibration
         fitted.c_statistic = c_stat
-    calibration = calibration.assign(c_statistic=c_stat)
+    calibration = calibration.assign(c_statistic=c_stat, fit=fit_used)
+    levels = calibration_by_level(spells, spells["died"].to_numpy(), spells["expected"].to_numpy()).assign(fit=fit_used)
 
     say("SMR table")
     smr = smr_table(spells)
@@ -341,15 +486,26 @@ def run_mortality(
     thresholds.to_csv(files["cusum_thresholds"], index=False)
     files["calibration"] = out / "calibration.csv"
     calibration.to_csv(files["calibration"], index=False)
+    files["calibration_levels"] = out / "calibration_levels.csv"
+    levels.to_csv(files["calibration_levels"], index=False)
     files["model"] = out / "model.json"
     fitted.save(files["model"])
+    files["settings"] = out / "mortality_settings.json"
+    files["settings"].write_text(json.dumps({
+        "fit": fit_used, "follow_up": follow_up.to_dict(), "statement": follow_up.statement,
+        "bands": f"SHMI funnel method (log O/E, 10% truncation, additive tau2, 95%); {SCREENING_NOTE}; "
+                 f"warning when fewer than {MIN_PEERS_FOR_BANDS} trusts are banded together",
+        "cusum_risks": "the same expected risks as the SMRs" + (
+            " (leave-one-trust-out: no chart is judged against a model fitted on its own outcomes)"
+            if fit_used == "leave-one-trust-out" else "")}, indent=1))
 
     if charts:
         say("drawing charts")
         files.update(_draw(out, funnel_sepsis, cres, alerts, focal_org))
 
     return MortalityResult(smr=smr, funnel_sepsis=funnel_sepsis, alerts=alerts, thresholds=thresholds,
-                           calibration=calibration, model=fitted, cusum=cres, focal_org=focal_org, files=files)
+                           calibration=calibration, model=fitted, cusum=cres, focal_org=focal_org, files=files,
+                           follow_up=follow_up, fit=fit_used, calibration_levels=levels)
 
 
 def _draw(out: Path, funnel_sepsis: FunnelResult | None, cres: CusumResult, alerts: pd.DataFrame,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pandas as pd
 
@@ -15,20 +17,34 @@ def test_mortality_cli(cli, small_db, tmp_path):
     assert (out / "smr.csv").exists() and (out / "model.json").exists()
     assert (out / "funnel_sepsis.svg").read_text().lstrip().startswith("<svg")
     assert list((out / "charts").glob("cusum_AAA_sepsis.svg"))
-    # a saved model can be applied to the same (or another trust's) data
-    out2 = tmp_path / "out2"
+    # the settings are printed and written: fit mode, cut-off, lag, screening note
+    assert "leave-one-trust-out fit" in result.output and "Follow-up: death data to" in result.output
+    assert "screening device" in result.output
+    settings = json.loads((out / "mortality_settings.json").read_text())
+    assert settings["fit"] == "leave-one-trust-out" and settings["follow_up"]["death_lag_days"] == 14
+    assert (out / "calibration_levels.csv").exists()
+    # model.json is the model fitted on all trusts: applied to the same data it reproduces the
+    # pooled (in-sample) fit, not the leave-one-trust-out one
+    out_pooled, out2 = tmp_path / "pooled", tmp_path / "out2"
+    result = cli("mortality", "--db", small_db, "--out", out_pooled, "--fit", "pooled", "--n-sim", "60", "--no-charts")
+    assert result.exit_code == 0, result.output
     result = cli("mortality", "--db", small_db, "--out", out2, "--model", out / "model.json", "--n-sim", "60",
                  "--no-charts")
     assert result.exit_code == 0, result.output
-    a = pd.read_csv(out / "smr.csv")
+    a = pd.read_csv(out_pooled / "smr.csv")
     b = pd.read_csv(out2 / "smr.csv")
-    assert (a["expected"] - b["expected"]).abs().max() < 1e-9
+    loo = pd.read_csv(out / "smr.csv")
+    assert (a["expected"] - b["expected"]).abs().max() < 1e-6
+    assert (a["expected"] - loo["expected"]).abs().max() > 0.1
 
 
 def test_mortality_cli_errors(cli, small_db, tmp_path):
     for args, message in [
         (("mortality", "--db", tmp_path / "nope.duckdb", "--out", tmp_path), "not found"),
         (("mortality", "--db", small_db, "--out", tmp_path, "--focal", "ZZZ"), "focal organisation"),
+        (("mortality", "--db", small_db, "--out", tmp_path, "--fit", "magic"), "--fit must be one of"),
+        (("mortality", "--db", small_db, "--out", tmp_path, "--cutoff", "soon"), "is not a date"),
+        (("mortality", "--db", small_db, "--out", tmp_path, "--cutoff", "2000-01-01"), "no admission has complete"),
     ]:
         result = cli(*args)
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

@@ -17,6 +17,7 @@ from wardwatch.mortality import (
     smr_table,
 )
 from wardwatch.stats.funnel import BAND_AS
+from wardwatch.stats.riskmodel import fit_risk_model
 
 GROUPS = {"sepsis": -1.6, "pneumonia": -2.0, "stroke": -2.3}
 
@@ -44,12 +45,23 @@ def test_smr_sums_and_garwood_intervals(result, warehouse):
     res, _ = result
     _, data = warehouse
     smr = res.smr
-    # totals: observed deaths = in hospital or within 30 days; internal standardisation gives
-    # total E = total O for every diagnosis group (logistic MLE with an intercept)
-    deaths = int((data["died_in_hospital"] | data["died_within_30d_of_discharge"]).sum())
+    # follow-up: spells discharged within 30 + 14 days of the latest discharge are excluded
+    through = data["discharged_at"].max().normalize() + pd.Timedelta(days=1) - pd.Timedelta(seconds=1) \
+        - pd.Timedelta(days=44)
+    kept = data[data["discharged_at"] <= through]
+    assert res.follow_up.spells_excluded == len(data) - len(kept) > 0
+    # observed deaths = in hospital or within 30 days, among the spells kept
+    deaths = int((kept["died_in_hospital"] | kept["died_within_30d_of_discharge"]).sum())
     allrows = smr[(smr["diagnosis_group"] == "all") & (smr["period"] == "overall")]
-    assert allrows["observed"].sum() == deaths
-    assert allrows["expected"].sum() == pytest.approx(deaths, rel=1e-6)
+    assert allrows["observed"].sum() == deaths and allrows["spells"].sum() == len(kept)
+    # leave-one-trust-out: AAA's expected deaths are the predictions of a model fitted, spell by
+    # spell, on the other trusts only (the pipeline fits on aggregated covariate patterns)
+    spells = prepare(kept)
+    others = fit_risk_model(spells[spells["org_code"] != "AAA"], "died")
+    e_aaa = others.predict(spells[spells["org_code"] == "AAA"]).sum()
+    assert allrows.set_index("org_code").loc["AAA", "expected"] == pytest.approx(e_aaa, rel=1e-9)
+    # whereas the in-sample (pooled) fit gives total E = total O (logistic MLE with an intercept)
+    assert fit_risk_model(spells, "died").predict(spells).sum() == pytest.approx(deaths, rel=1e-6)
     # Garwood CI from the chi-square formula, computed here
     row = smr.iloc[0]
     o, e = row["observed"], row["expected"]

@@ -21,6 +21,13 @@ def register(app: typer.Typer) -> None:
         n_sim: Annotated[int, typer.Option("--n-sim", help="Simulated paths for choosing CUSUM thresholds.")] = 200,
         seed: Annotated[int, typer.Option("--seed", help="Random seed for the threshold simulation.")] = 0,
         no_charts: Annotated[bool, typer.Option("--no-charts", help="Skip the SVG charts.")] = False,
+        fit: Annotated[str, typer.Option("--fit", help="Expected deaths: leave-one-trust-out (each trust's risks "
+                                         "from a model fitted on the other trusts) or pooled (in-sample).")
+                       ] = "leave-one-trust-out",
+        cutoff: Annotated[str | None, typer.Option("--cutoff", help="Date (YYYY-MM-DD) the death data are complete "
+                                                   "to; default: the latest discharge in the data.")] = None,
+        death_lag_days: Annotated[int, typer.Option("--death-lag-days", help="Days a death takes to reach the death "
+                                                    "data; spells need 30 days + this before --cutoff.")] = 14,
     ) -> None:
         """Fit the case-mix model, write SMRs with bands, the sepsis funnel, CUSUM alerts and charts."""
         from rich.console import Console
@@ -46,12 +53,17 @@ def register(app: typer.Typer) -> None:
             task = progress.add_task("mortality", total=None)
             result = run_mortality(db, out, focal_org=focal, model=fitted, arl_years=arl_years, n_sim=n_sim,
                                    seed=seed, charts=not no_charts,
-                                   progress=lambda m: progress.update(task, description=m))
+                                   progress=lambda m: progress.update(task, description=m),
+                                   fit=fit, cutoff=cutoff, death_lag_days=death_lag_days)
         smr = result.smr
         console.print(f"Risk model: c-statistic {result.calibration['c_statistic'].iloc[0]:.3f}; "
                       f"{len(result.model.groups)} diagnosis groups; spells {int(smr[(smr['diagnosis_group'] == 'all') & (smr['period'] == 'overall')]['spells'].sum())}")
+        console.print(f"Expected deaths: {result.fit} fit. {result.follow_up.statement}")
         overall = smr[(smr["diagnosis_group"] == "all") & (smr["period"] == "overall")]
-        table = Table(title="SMR, all diagnosis groups, whole window")
+        peers = int(overall["peers"].max()) if len(overall) else 0
+        table = Table(title="SMR, all diagnosis groups, whole window",
+                      caption=f"Bands: SHMI funnel method against {peers} trusts, a screening device, not a verdict"
+                              + (" (fewer than 30 trusts: unstable)" if 0 < peers < 30 else ""))
         for col in ("org", "O", "E", "SMR", "95% CI", "band"):
             table.add_column(col)
         for r in overall.itertuples(index=False):

@@ -13,6 +13,18 @@ def _died_within_30d_of_trigger(t):
     return t.died_within_30d
 
 
+# An unknown outcome is not a survival (methods 7.4): a spell or episode whose death flags are NULL
+# (and none true) is left out of numerator AND denominator, never counted as a survivor. SQL's
+# three-valued OR makes NULL | TRUE true (a known death) and NULL | FALSE NULL (unknown), the same
+# on DuckDB and Spark.
+def _spell_outcome_known(t):
+    return _died_within_30d_of_spell(t).notnull()
+
+
+def _trigger_outcome_known(t):
+    return t.died_within_30d.notnull()
+
+
 MORTALITY_INDICATORS = (
     Indicator(
         id="mortality_crude_30d",
@@ -30,9 +42,16 @@ MORTALITY_INDICATORS = (
         ),
         chart="pp",
         numerator_text="spells with died_in_hospital or died_within_30d_of_discharge",
-        denominator_text="all spells, by discharge month",
+        denominator_text=(
+            "spells with a known outcome, by discharge month (NULL death flags with none true: left out, not "
+            "counted as survivors). The latest 30 days plus the death-data lag are incomplete: deaths after "
+            "discharge are not yet recorded, so the last month or two read low"
+        ),
         spec=EventSpec(
-            table="admissions", period_column="discharged_at", numerator=_died_within_30d_of_spell
+            table="admissions",
+            period_column="discharged_at",
+            numerator=_died_within_30d_of_spell,
+            where=_spell_outcome_known,
         ),
     ),
     Indicator(
@@ -51,9 +70,12 @@ MORTALITY_INDICATORS = (
         ),
         chart="pp",
         numerator_text="episodes with died_within_30d",
-        denominator_text="all suspected-sepsis episodes, by trigger month",
+        denominator_text="suspected-sepsis episodes with a known 30-day outcome, by trigger month",
         spec=EventSpec(
-            table="sepsis_episodes", period_column="trigger_at", numerator=_died_within_30d_of_trigger
+            table="sepsis_episodes",
+            period_column="trigger_at",
+            numerator=_died_within_30d_of_trigger,
+            where=_trigger_outcome_known,
         ),
     ),
 )
