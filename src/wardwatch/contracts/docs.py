@@ -63,7 +63,10 @@ def render_contract(contract: Contract) -> str:
         "",
         (
             f"File: `{contract.name}.csv` or `{contract.name}.parquet`. "
-            f"Key: {', '.join(f'`{k}`' for k in contract.key)} (unique within the warehouse)."
+            f"Key: {', '.join(f'`{k}`' for k in contract.key)} (unique within the warehouse: the table's "
+            "primary key). "
+            f"Plausible dates: {contract.plausible_dates[0]} to {contract.plausible_dates[1]} (every date and "
+            "timestamp column)."
         ),
         "",
         "| column | type | required | blank allowed | codes / range / pattern | meaning |",
@@ -126,7 +129,7 @@ def render_markdown() -> str:
             "absent is loaded as blank. If any file fails, the load stops with a one-line error naming the "
             "file and the column (exit code 2) and nothing is written. A file that turns out to be broken "
             "further in (a CSV line with too many fields) also stops the load before anything is written. "
-            "Each dataset is then written in one transaction."
+            "All the datasets of one load are then written in one transaction: all of them, or none."
         ),
         "",
         "## How values are read",
