@@ -37,9 +37,10 @@ from wardwatch.contracts.reasons import REASON_CODES, REASON_LABELS
 from wardwatch.contracts.schema import CONTRACTS
 from wardwatch.contracts.sources import (
     SourceFile,
-    content_hash,
+    csv_record_lines,
     find_files,
     has_pattern_characters,
+    hash_and_lines,
     inspect_all,
     raw_relation_sql,
     record_json_sql,
@@ -61,7 +62,7 @@ QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("dataset", "VARCHAR"),  # contract name
     ("source_file", "VARCHAR"),  # path of the file as given
     ("source_hash", "VARCHAR"),  # SHA-256 of the file's bytes
-    ("row_number", "BIGINT"),  # 1-based position among the data rows (header not counted)
+    ("row_number", "BIGINT"),  # CSV: line where the row starts, minus the header line; Parquet: row index + 1
     ("reason", "VARCHAR"),  # code from wardwatch.contracts.reasons
     ("column_name", "VARCHAR"),  # where the rule failed: a column, key columns joined by +, or later<earlier
     ("record", "VARCHAR"),  # JSON object of the raw values, as read from the file
@@ -146,6 +147,7 @@ class _Staged:
     matched: str | None  # temp table of rows whose key is already loaded with identical values
     read: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    lines: str | None = None  # temp table __row -> line number - 1, when rows and lines differ
 
 
 def _first_line(exc: BaseException) -> str:
@@ -322,7 +324,23 @@ def _has_data_after_header(path: Path) -> bool:
     return False
 
 
-def _stage(wh: _Warehouse, source: SourceFile, file_hash: str) -> _Staged:
+def _line_numbers(wh: _Warehouse, source: SourceFile, read: int) -> str | None:
+    """Temp table mapping each row to its line in the file (minus the header), or None if the two
+    readers disagree on the rows (then the row's position among the rows is kept)."""
+    starts = csv_record_lines(source.path)
+    if len(starts) != read:
+        return None
+    table = _tmp(source.contract.name, "lines")
+    frame = pd.DataFrame({"__row": range(1, read + 1), "line": [n - 1 for n in starts]})
+    wh.con.register("__ww_lines_frame", frame)
+    try:
+        wh.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM __ww_lines_frame")
+    finally:
+        wh.con.unregister("__ww_lines_frame")
+    return table
+
+
+def _stage(wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int) -> _Staged:
     contract = source.contract
     name = contract.name
     con = wh.con
@@ -371,6 +389,9 @@ def _stage(wh: _Warehouse, source: SourceFile, file_hash: str) -> _Staged:
     staged = _Staged(source, file_hash, checked, relation, matched)
     counts = con.execute(f"SELECT __reason, count(*) FROM {checked} GROUP BY __reason").fetchall()
     staged.read = sum(n for _, n in counts)
+    refused = sum(n for reason, n in counts if reason is not None)
+    if source.kind == "csv" and refused and staged.read + 1 != file_lines:
+        staged.lines = _line_numbers(wh, source, staged.read)
     if staged.read == 0 and source.kind == "csv" and _has_data_after_header(source.path):
         # Whatever made the reader see no rows, lines that were there must not vanish silently.
         raise InputError(
@@ -405,12 +426,15 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     # One quarantine row per refused record and reason: a cumulative extract that repeats last
     # month's refused rows (under a new file hash, perhaps at new row numbers) adds nothing.
     record = record_json_sql(staged.source, "s")
+    row_number, lines_join = "c.__row", ""
+    if staged.lines is not None:
+        row_number, lines_join = "l.line", f"JOIN {staged.lines} AS l ON l.__row = c.__row "
     quarantine_added = con.execute(
         f"INSERT INTO {quarantine} ({q_cols}) "
         f"SELECT * FROM (SELECT {dataset} AS dataset, {quote_literal(str(staged.source.path))}, "
-        f"{quote_literal(staged.file_hash)}, c.__row, c.__reason AS reason, c.__column, {record} AS record, "
+        f"{quote_literal(staged.file_hash)}, {row_number}, c.__reason AS reason, c.__column, {record} AS record, "
         f"CAST(? AS TIMESTAMP) "
-        f"FROM {staged.checked} AS c JOIN {staged.relation} AS s ON s.__row = c.__row "
+        f"FROM {staged.checked} AS c JOIN {staged.relation} AS s ON s.__row = c.__row {lines_join}"
         f"WHERE c.__reason IS NOT NULL QUALIFY row_number() OVER (PARTITION BY c.__reason, record "
         f"ORDER BY c.__row) = 1) AS n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {quarantine} AS q "
@@ -502,7 +526,7 @@ def _checkpoint(wh: _Warehouse, results: Mapping[str, DatasetLoad]) -> None:
 def _drop_temps(wh: _Warehouse, datasets: Iterable[str]) -> None:
     """Remove staging tables from a connection we do not own (a failed stage may leave some)."""
     for name in datasets:
-        for what in ("raw", "checked", "matched"):
+        for what in ("raw", "checked", "matched", "lines"):
             wh.con.execute(f"DROP TABLE IF EXISTS {_tmp(name, what)}")
 
 
@@ -546,7 +570,7 @@ def load(
             for name, source in sources.items():
                 notify(name, "reading and checking")
                 try:
-                    staged[name] = _stage(wh, source, content_hash(source.path))
+                    staged[name] = _stage(wh, source, *hash_and_lines(source.path))
                 except duckdb.Error as exc:
                     raise InputError(
                         f"{source.path}: cannot be read ({_read_error(exc)}). Nothing was loaded: fix the "

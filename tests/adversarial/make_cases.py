@@ -148,3 +148,9 @@ case("reload_adds_nothing", "Loading the same files twice adds nothing and chang
 case("header_only", "A file with a header and no rows: loads nothing, says so.",
      {"in/staffing.csv": ST_H + "\n\n\n"},
      [{"inputs": "in", "exit": 0, "warning": "holds no data rows", "datasets": {"staffing": counts(0, 0)}}])
+
+# row numbers point at the line even after blank lines and values spanning lines
+case("blank_lines_row_numbers", "Quarantine row_number is the file line minus the header, even after blank lines and a quoted value spanning two lines.",
+     {"in/staffing.csv": ST_H + "\n" + st() + "\n\n" + st(org="zz") + "\n" + '"ZFV","med\nical",2023-04-01,1,1,\n' + st(month="2023-05-01", est="-1") + "\n"},
+     [{"inputs": "in", "exit": 0, "datasets": {"staffing": counts(4, 1, {"unknown_code": 1, "bad_code_format": 1, "out_of_range": 1})},
+       "quarantine": [[3, "bad_code_format"], [4, "unknown_code"], [6, "out_of_range"]]}])

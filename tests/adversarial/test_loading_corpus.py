@@ -4,8 +4,8 @@
 A case is a list of steps, each a ``wardwatch load --json`` of one input folder (copied first to
 the folder name given by ``as``, which may hold ``*``, ``?`` or ``[ ]``) into one warehouse per
 case. Each step states the exit code, for an error a fragment of its one line, for a warning a
-fragment of stderr, the per-dataset counts, table sizes after the step, and whether the warehouse
-must be left exactly as it was (``unchanged``).
+fragment of stderr, the per-dataset counts, table sizes after the step, the quarantine's
+(row_number, reason) pairs, and whether the warehouse must be left exactly as it was (``unchanged``).
 
 Whatever a case says, every step must also keep the promise: no traceback, an error is one
 ``Error:`` line, and every dataset has read == loaded + quarantined.
@@ -88,5 +88,9 @@ def test_case(name: str, tmp_path: Path, cli) -> None:
             assert got == counts, where
         for table, n in step.get("table_rows", {}).items():
             assert table_rows(db, table) == n, f"{where}: {table}"
+        if "quarantine" in step:
+            with duckdb.connect(str(db), read_only=True) as con:
+                got = con.execute("SELECT row_number, reason FROM quarantine ORDER BY 1").fetchall()
+            assert [list(r) for r in got] == step["quarantine"], where
         if step.get("unchanged"):
             assert snapshot(db) == before, f"{where}: the warehouse changed"

@@ -259,6 +259,38 @@ def record_json_sql(source: SourceFile, alias: str) -> str:
     return f"CAST(json_object({pairs}) AS VARCHAR)"
 
 
+def hash_and_lines(path: Path) -> tuple[str, int]:
+    """(SHA-256 of the file's bytes, number of lines) in one pass over the file."""
+    digest = hashlib.sha256()
+    lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last and last != b"\n":
+        lines += 1  # a last line with no newline
+    return digest.hexdigest(), lines
+
+
+def csv_record_lines(path: Path) -> list[int]:
+    """Line (1-based) where each non-blank data record of a CSV file starts.
+
+    Python's reader is used only when the file's line count shows that rows and lines differ
+    (blank lines, values spanning lines), so quarantine row numbers can still point at the line.
+    """
+    starts: list[int] = []
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
+        reader = csv.reader(handle)
+        line = 1
+        for i, record in enumerate(reader):
+            if i and record:
+                starts.append(line)
+            line = reader.line_num + 1
+    return starts
+
+
 def content_hash(path: Path) -> str:
     """SHA-256 of the file's bytes: identifies the file's content whatever its name."""
     with path.open("rb") as handle:
