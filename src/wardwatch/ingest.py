@@ -1,21 +1,25 @@
 """Load dataset files into the warehouse, validating them against their contracts.
 
-``load(directory, db)`` looks for ``<dataset>.parquet`` or ``<dataset>.csv`` for every contract in
-``wardwatch.contracts.schema.CONTRACTS`` and runs in three phases:
+``load(directory, db)`` looks for ``<dataset>.parquet`` or ``<dataset>.csv`` (any case) for every
+contract in ``wardwatch.contracts.schema.CONTRACTS`` and runs in three phases:
 
 1. **Check** (headers only): every file readable, every required column present. Any failure
    raises ``InputError`` before the warehouse is opened.
-2. **Stage** (inside an in-memory DuckDB, reading the warehouse read-only): each file is read
-   whole, every row is typed and given the first rule it breaks (SQL generated from the contract
-   by ``wardwatch.contracts.validate``), then duplicates within the file and conflicts with rows
-   already in the warehouse are marked. A file that turns out to be unreadable half-way (a CSV
-   line with too many fields, a corrupt Parquet page) still stops the load with nothing written.
-3. **Write**: one transaction per dataset inserts the valid rows that are new into the typed
-   table and the refused rows into ``quarantine``.
+2. **Stage**: the warehouse file is attached for writing first, which takes DuckDB's lock on it
+   for the whole load (a second load or another writer gets a one-line error, never a second copy
+   of the rows). In an in-memory DuckDB each file is read whole, through a literal alias of its
+   path (DuckDB would expand ``*``, ``?``, ``[ ]`` in a path), every row is typed and given the
+   first rule it breaks (SQL generated from the contract by ``wardwatch.contracts.validate``),
+   then duplicates within the file and conflicts with rows already in the warehouse are marked.
+   A file that turns out to be unreadable half-way still stops the load with nothing written.
+3. **Write**: ONE transaction for all datasets inserts the valid rows that are new into the typed
+   tables (whose key is their PRIMARY KEY) and the refused rows into ``quarantine``. Either every
+   dataset of the load is committed, or none; a warehouse file the load created is removed again
+   if the load fails.
 
 Every row read is counted once, as loaded or quarantined (``read == loaded + quarantined``).
 Re-loading a file adds nothing: rows already loaded with identical values count as loaded but
-not added, and quarantine rows are keyed by dataset, file content hash and row number.
+not added, and the quarantine keeps one row per refused record and reason.
 """
 
 from __future__ import annotations
