@@ -116,12 +116,13 @@ def is_lock_error(exc: BaseException) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def open_error(path: Path, exc: duckdb.Error) -> InputError:
+def open_error(path: Path, exc: duckdb.Error, *, read_only: bool = False) -> InputError:
     """The one-line error for a warehouse file DuckDB would not open."""
     if is_lock_error(exc):
+        # A reader is only ever blocked by a writer; a writer also by readers.
+        who = "being written by another process" if read_only else "being written (or read) by another process"
         return WarehouseBusy(
-            f"{path}: the warehouse is being written by another process; wait for it to finish and "
-            "run the command again."
+            f"{path}: the warehouse is {who}; wait for it to finish and run the command again."
         )
     return InputError(f"{path}: cannot open the warehouse ({_first_line(exc)}).")
 
@@ -172,7 +173,7 @@ def connect_raw(db: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConne
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
-        raise open_error(path, exc) from None
+        raise open_error(path, exc, read_only=read_only) from None
     try:
         catalog = con.execute("SELECT current_database()").fetchone()[0]
         ensure_marked(con, catalog, path, writable=not read_only)

@@ -105,7 +105,7 @@ def test_two_loads_at_once_into_a_new_warehouse_load_each_row_once(tmp_path: Pat
     for code, out, err in results:
         assert "Traceback" not in out + err
         if code:
-            assert code == 2 and "being written by another process" in err, err
+            assert code == 2 and "the warehouse is being written (or read) by another process" in err, err
     assert any(code == 0 for code, _, _ in results)
     assert counts(db)["ed_attendances"] == (good, good)
     # the loser can simply run again: nothing is added twice
@@ -300,7 +300,11 @@ def test_a_command_meeting_a_warehouse_being_written_says_so_in_one_line(tmp_pat
     try:
         assert holder.stdout.readline().strip() == "ok"
         for args in (("load", tmp_path / "in", "--db", db), ("measures", "--db", db)):
-            assert "being written by another process" in one_error_line(run(*args))
+            assert "the warehouse is being written (or read) by another process" in one_error_line(run(*args))
+        # a reader is told the warehouse is being written
+        assert "the warehouse is being written by another process" in one_error_line(
+            run("mortality", "--db", db, "--out", tmp_path / "out")
+        )
     finally:
         holder.kill()
         holder.wait()
