@@ -57,7 +57,7 @@ from wardwatch.contracts.validate import (
     quote_literal,
 )
 from wardwatch.errors import InputError, WardwatchError
-from wardwatch.warehouse import check_warehouse_file, ensure_marked, open_error
+from wardwatch.warehouse import check_warehouse_file, ensure_marked, open_error, write_marker
 
 QUARANTINE_TABLE = "quarantine"
 
@@ -263,14 +263,18 @@ class _Warehouse:
         if self.path is None:
             return
         check_warehouse_file(self.path)
-        self.created = not self.path.exists()
+        existed = self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con.execute(f"ATTACH {quote_literal(str(self.path))} AS ww_wh")
         except duckdb.Error as exc:
             raise open_error(self.path, exc) from None
         self.catalog = "ww_wh"
-        ensure_marked(self.con, self.catalog, self.path, writable=True)
+        # Only a file this load made (and nobody filled meanwhile) may be removed if it fails.
+        self.created = not existed and not self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'ww_wh'"
+        ).fetchone()[0]
+        ensure_marked(self.con, self.catalog, self.path, writable=True, mark=False)
 
     def detach(self) -> None:
         """Close the warehouse file (DuckDB checkpoints it: the WAL is written into the file)."""
@@ -480,6 +484,8 @@ def _write_all(wh: _Warehouse, staged: Mapping[str, _Staged], loaded_at: datetim
     con = wh.con
     con.execute("BEGIN TRANSACTION")
     try:
+        if wh.path is not None:
+            write_marker(con, wh.catalog)
         results: dict[str, DatasetLoad] = {}
         for name, s in staged.items():
             notify(name, "writing")

@@ -19,6 +19,7 @@ Every command that opens a warehouse file goes through ``connect_duckdb`` (an Ib
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,17 @@ def check_warehouse_file(path: Path) -> None:
         return
     if path.is_dir():
         raise InputError(f"{path}: is a folder; --db must name the warehouse file (e.g. warehouse.duckdb).")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    head = b""
+    for _ in range(20):
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(16)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+        if len(head) >= 16:
+            break
+        # Another process may be creating this warehouse right now: its header comes within ms.
+        time.sleep(0.05)
     if not head:
         raise InputError(
             f"{path}: is an empty file, not a wardwatch warehouse; remove it, or give another --db."
@@ -134,12 +141,15 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def ensure_marked(con: duckdb.DuckDBPyConnection, catalog: str, path: Path, *, writable: bool) -> None:
+def ensure_marked(
+    con: duckdb.DuckDBPyConnection, catalog: str, path: Path, *, writable: bool, mark: bool = True
+) -> None:
     """Check that the attached database ``catalog`` is a wardwatch warehouse; mark it if writable.
 
-    A database with no tables at all is a new warehouse (marked when ``writable``); one with
-    tables but no marker is accepted only if its tables are wardwatch tables (a warehouse written
-    before the marker existed).
+    A database with no tables at all is a new warehouse (marked when ``writable`` and ``mark``);
+    one with tables but no marker is accepted only if its tables are wardwatch tables (a warehouse
+    written before the marker existed). The loader checks with ``mark=False`` and marks inside
+    its transaction (``write_marker``), so a failed load leaves no marker behind.
     """
     tables = _tables(con, catalog)
     if MARKER_TABLE in tables:
@@ -151,15 +161,20 @@ def ensure_marked(con: duckdb.DuckDBPyConnection, catalog: str, path: Path, *, w
             f"{path}: a DuckDB file but not a wardwatch warehouse ({what}); --db must name the file "
             "written by `wardwatch load`."
         )
-    if writable:
-        from wardwatch import __version__
+    if writable and mark:
+        write_marker(con, catalog)
 
-        table = f'"{catalog}".main.{MARKER_TABLE}'
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        con.execute(
-            f"INSERT OR IGNORE INTO {table} VALUES ('format_version', ?), ('created_by', ?), ('created_at', ?)",
-            [FORMAT_VERSION, f"wardwatch {__version__}", datetime.now().replace(microsecond=0).isoformat()],
-        )
+
+def write_marker(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Mark the attached database ``catalog`` as a wardwatch warehouse (no-op if it is marked)."""
+    from wardwatch import __version__
+
+    table = f'"{catalog}".main.{MARKER_TABLE}'
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute(
+        f"INSERT OR IGNORE INTO {table} VALUES ('format_version', ?), ('created_by', ?), ('created_at', ?)",
+        [FORMAT_VERSION, f"wardwatch {__version__}", datetime.now().replace(microsecond=0).isoformat()],
+    )
 
 
 def connect_raw(db: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -176,11 +176,11 @@ def _killed_load(folder: Path, db: Path, when) -> tuple[int, str]:
     return proc.pid, proc.stdout.read()
 
 
-#: Moments of a load into a new warehouse, told from the files DuckDB writes: the warehouse is
-#: created and marked (a few hundred bytes of WAL) before the files are staged; the load's one
-#: transaction then goes to the WAL at commit; the checkpoint then copies it into the file.
+#: Moments of a load into a new warehouse, told from the files DuckDB writes: the warehouse file
+#: is created (and locked) before the files are staged; the load's one transaction goes to the WAL
+#: at commit; the checkpoint then copies it into the file.
 KILL_MOMENTS = {
-    "staging": lambda db, wal: wal > 0,
+    "staging": lambda db, wal: db > 0,
     "commit": lambda db, wal: wal > 20_000,
     "checkpoint": lambda db, wal: db > 20_000,
 }
