@@ -146,7 +146,8 @@ def ensure_marked(
 ) -> None:
     """Check that the attached database ``catalog`` is a wardwatch warehouse; mark it if writable.
 
-    A database with no tables at all is a new warehouse (marked when ``writable`` and ``mark``);
+    A database with no tables at all is a new warehouse (marked when ``writable`` and ``mark``;
+    read-only, it is accepted and each command says which table it lacks);
     one with tables but no marker is accepted only if its tables are wardwatch tables (a warehouse
     written before the marker existed). The loader checks with ``mark=False`` and marks inside
     its transaction (``write_marker``), so a failed load leaves no marker behind.
@@ -155,11 +156,12 @@ def ensure_marked(
     if MARKER_TABLE in tables:
         return
     foreign = tables - _wardwatch_tables()
-    if foreign or (not tables and not writable):
-        what = f"tables {', '.join(sorted(foreign)[:3])}" if foreign else "no tables"
+    if foreign:
+        # An empty DuckDB file is let through: nothing wrong can be read from it, and each command
+        # then says which table it lacks.
         raise InputError(
-            f"{path}: a DuckDB file but not a wardwatch warehouse ({what}); --db must name the file "
-            "written by `wardwatch load`."
+            f"{path}: a DuckDB file but not a wardwatch warehouse (tables {', '.join(sorted(foreign)[:3])}); "
+            "--db must name the file written by `wardwatch load`."
         )
     if writable and mark:
         write_marker(con, catalog)
