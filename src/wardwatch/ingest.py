@@ -13,7 +13,7 @@ contract in ``wardwatch.contracts.schema.CONTRACTS`` and runs in three phases:
    then duplicates within the file and conflicts with rows already in the warehouse are marked.
    A file that turns out to be unreadable half-way still stops the load with nothing written.
 3. **Write**: ONE transaction for all datasets inserts the valid rows that are new into the typed
-   tables (whose key is their PRIMARY KEY) and the refused rows into ``quarantine``. Either every
+   tables (whose key has a UNIQUE index) and the refused rows into ``quarantine``. Either every
    dataset of the load is committed, or none; a warehouse file the load created is removed again
    if the load fails.
 
@@ -52,6 +52,8 @@ from wardwatch.contracts.sources import (
 from wardwatch.contracts.validate import (
     checked_select,
     create_table_sql,
+    key_index_name,
+    key_index_sql,
     key_label,
     quote_ident,
     quote_literal,
@@ -308,11 +310,11 @@ class _Warehouse:
         ).fetchone()[0]
         return bool(found)
 
-    def has_primary_key(self, name: str) -> bool:
+    def has_key_index(self, contract: Any) -> bool:
         found = self.con.execute(
-            "SELECT count(*) FROM duckdb_constraints() WHERE database_name = ? AND schema_name = 'main' "
-            "AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
-            [self.catalog, name],
+            "SELECT count(*) FROM duckdb_indexes() WHERE database_name = ? AND schema_name = 'main' "
+            "AND table_name = ? AND index_name = ? AND is_unique",
+            [self.catalog, contract.name, key_index_name(contract)],
         ).fetchone()[0]
         return bool(found)
 
@@ -425,8 +427,9 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     dataset = quote_literal(contract.name)
     existed = wh.has_table(contract.name)
     con.execute(create_table_sql(contract, target))
-    if existed and not wh.has_primary_key(contract.name):
-        _add_primary_key(wh, contract)
+    if existed and not wh.has_key_index(contract):
+        _check_no_duplicate_keys(wh, contract)
+    con.execute(key_index_sql(contract, target))
     con.execute(f"CREATE TABLE IF NOT EXISTS {quarantine} ({q_types})")
     added = con.execute(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged.checked} AS c WHERE {new_rows}"
@@ -463,8 +466,8 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     )
 
 
-def _add_primary_key(wh: _Warehouse, contract: Any) -> None:
-    """Give a table written by an earlier wardwatch (no key constraint) its primary key."""
+def _check_no_duplicate_keys(wh: _Warehouse, contract: Any) -> None:
+    """Before giving a table written by an earlier wardwatch its unique key index: no key twice."""
     target = wh.table(contract.name)
     key = ", ".join(quote_ident(k) for k in contract.key)
     duplicates = wh.con.execute(
@@ -476,7 +479,6 @@ def _add_primary_key(wh: _Warehouse, contract: Any) -> None:
             "earlier wardwatch, e.g. two loads at once); load the extracts again into a new warehouse. "
             "Nothing was loaded."
         )
-    wh.con.execute(f"ALTER TABLE {target} ADD PRIMARY KEY ({key})")
 
 
 def _write_all(wh: _Warehouse, staged: Mapping[str, _Staged], loaded_at: datetime, notify: ProgressCallback) -> dict[str, DatasetLoad]:

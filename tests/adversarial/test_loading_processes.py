@@ -137,8 +137,7 @@ def test_old_warehouse_without_keys_gets_them_or_a_clear_error(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute(
-            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'staffing' "
-            "AND constraint_type = 'PRIMARY KEY'"
+            "SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'staffing' AND is_unique"
         ).fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM staffing").fetchone()[0] == 2
     dup = tmp_path / "dup.duckdb"

@@ -311,11 +311,21 @@ def key_label(contract: Contract) -> str:
 
 
 def create_table_sql(contract: Contract, table: str) -> str:
-    """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order.
-
-    The key is the table's PRIMARY KEY: the table itself refuses a second row with a key it holds,
-    whatever the loader's own checks saw.
-    """
+    """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order."""
     cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.dtype]}" for c in contract.columns)
+    return f"CREATE TABLE IF NOT EXISTS {table} ({cols})"
+
+
+def key_index_name(contract: Contract) -> str:
+    return f"{contract.name}_key"
+
+
+def key_index_sql(contract: Contract, table: str) -> str:
+    """CREATE UNIQUE INDEX on the table's key: the table itself then refuses a second row with a
+    key it holds, whatever the loader's own checks saw.
+
+    A unique index rather than a PRIMARY KEY: a primary key would make the key columns NOT NULL,
+    which changes their type as Ibis sees it (``!string``) and breaks unions with other tables.
+    """
     key = ", ".join(quote_ident(k) for k in contract.key)
-    return f"CREATE TABLE IF NOT EXISTS {table} ({cols}, PRIMARY KEY ({key}))"
+    return f"CREATE UNIQUE INDEX IF NOT EXISTS {quote_ident(key_index_name(contract))} ON {table} ({key})"
