@@ -179,6 +179,25 @@ def write_marker(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
     )
 
 
+def _replay_wal(path: Path) -> None:
+    """Apply a write-ahead log left by a killed or failed write, so the file opens read-only.
+
+    DuckDB cannot open a file read-only while its WAL is there, and a read-write open that finds
+    nothing committed in the WAL leaves it in place (nothing to checkpoint). So: open for writing
+    (committed work is applied, the rest dropped), make a no-op change and checkpoint, which
+    truncates the log.
+    """
+    wal = path.with_name(path.name + ".wal")
+    if not wal.exists():
+        return
+    with duckdb.connect(str(path)) as con:
+        con.execute("CHECKPOINT")
+        if wal.exists() and wal.stat().st_size:
+            con.execute("CREATE TABLE __wardwatch_wal_replay (x INTEGER)")
+            con.execute("DROP TABLE __wardwatch_wal_replay")
+            con.execute("CHECKPOINT")
+
+
 def connect_raw(db: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file ``db`` as a duckdb connection (created if needed unless read-only)."""
     path = Path(db)
@@ -188,6 +207,8 @@ def connect_raw(db: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConne
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if read_only:
+            _replay_wal(path)
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         raise open_error(path, exc, read_only=read_only) from None

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 import wardwatch
+from wardwatch.warehouse import connect_raw
 
 SRC = Path(wardwatch.__file__).resolve().parents[1]
 ED_HEADER = (
@@ -65,7 +66,8 @@ def counts(db: Path) -> dict[str, tuple[int, int]]:
     """table -> (rows, distinct keys) of the data tables, plus quarantine rows."""
     if not db.exists():
         return {}
-    with duckdb.connect(str(db), read_only=True) as con:
+    # as the next wardwatch command would open it: a WAL left by a killed load is replayed first
+    with connect_raw(db, read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         out = {}
         if "ed_attendances" in tables:
