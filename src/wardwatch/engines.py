@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis
 
+from wardwatch.contracts.validate import quote_ident, quote_literal
 from wardwatch.warehouse import connect_duckdb
 
 ENGINES = ("duckdb", "spark")
@@ -38,7 +39,11 @@ def table_names(con: ibis.BaseBackend) -> list[str]:
 
 
 def open_duckdb(db: str | Path) -> ibis.BaseBackend:
-    """Open an existing warehouse file (never creates one by accident)."""
+    """Open an existing warehouse file for writing (never creates one by accident).
+
+    Goes through ``wardwatch.warehouse.connect_duckdb``: only a wardwatch warehouse is opened, and a
+    warehouse held by another process gives a one-line error.
+    """
     path = Path(db)
     if not path.is_file():
         raise FileNotFoundError(path)
@@ -89,7 +94,7 @@ def register_duckdb_tables(
     )
     for name in names:
         target = scratch / f"{name}.parquet"
-        duck.raw_sql(f"COPY (SELECT * FROM \"{name}\") TO '{target.as_posix()}' (FORMAT parquet)")
+        duck.raw_sql(f"COPY (SELECT * FROM {quote_ident(name)}) TO {quote_literal(target.as_posix())} (FORMAT parquet)")
         session.read.parquet(str(target)).createOrReplaceTempView(name)
     return ibis.pyspark.connect(session)
 

@@ -1,25 +1,30 @@
 """Load dataset files into the warehouse, validating them against their contracts.
 
-``load(directory, db)`` looks for ``<dataset>.parquet`` or ``<dataset>.csv`` for every contract in
-``wardwatch.contracts.schema.CONTRACTS`` and runs in three phases:
+``load(directory, db)`` looks for ``<dataset>.parquet`` or ``<dataset>.csv`` (any case) for every
+contract in ``wardwatch.contracts.schema.CONTRACTS`` and runs in three phases:
 
 1. **Check** (headers only): every file readable, every required column present. Any failure
    raises ``InputError`` before the warehouse is opened.
-2. **Stage** (inside an in-memory DuckDB, reading the warehouse read-only): each file is read
-   whole, every row is typed and given the first rule it breaks (SQL generated from the contract
-   by ``wardwatch.contracts.validate``), then duplicates within the file and conflicts with rows
-   already in the warehouse are marked. A file that turns out to be unreadable half-way (a CSV
-   line with too many fields, a corrupt Parquet page) still stops the load with nothing written.
-3. **Write**: one transaction per dataset inserts the valid rows that are new into the typed
-   table and the refused rows into ``quarantine``.
+2. **Stage**: the warehouse file is attached for writing first, which takes DuckDB's lock on it
+   for the whole load (a second load or another writer gets a one-line error, never a second copy
+   of the rows). In an in-memory DuckDB each file is read whole, through a literal alias of its
+   path (DuckDB would expand ``*``, ``?``, ``[ ]`` in a path), every row is typed and given the
+   first rule it breaks (SQL generated from the contract by ``wardwatch.contracts.validate``),
+   then duplicates within the file and conflicts with rows already in the warehouse are marked.
+   A file that turns out to be unreadable half-way still stops the load with nothing written.
+3. **Write**: ONE transaction for all datasets inserts the valid rows that are new into the typed
+   tables (whose key has a UNIQUE index) and the refused rows into ``quarantine``. Either every
+   dataset of the load is committed, or none; a warehouse file the load created is removed again
+   if the load fails.
 
 Every row read is counted once, as loaded or quarantined (``read == loaded + quarantined``).
 Re-loading a file adds nothing: rows already loaded with identical values count as loaded but
-not added, and quarantine rows are keyed by dataset, file content hash and row number.
+not added, and the quarantine keeps one row per refused record and reason.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -36,8 +41,10 @@ from wardwatch.contracts.reasons import REASON_CODES, REASON_LABELS
 from wardwatch.contracts.schema import CONTRACTS
 from wardwatch.contracts.sources import (
     SourceFile,
-    content_hash,
+    csv_record_lines,
     find_files,
+    has_pattern_characters,
+    hash_and_lines,
     inspect_all,
     raw_relation_sql,
     record_json_sql,
@@ -45,11 +52,14 @@ from wardwatch.contracts.sources import (
 from wardwatch.contracts.validate import (
     checked_select,
     create_table_sql,
+    key_index_name,
+    key_index_sql,
     key_label,
     quote_ident,
     quote_literal,
 )
 from wardwatch.errors import InputError, WardwatchError
+from wardwatch.warehouse import check_warehouse_file, ensure_marked, open_error, write_marker
 
 QUARANTINE_TABLE = "quarantine"
 
@@ -58,7 +68,7 @@ QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("dataset", "VARCHAR"),  # contract name
     ("source_file", "VARCHAR"),  # path of the file as given
     ("source_hash", "VARCHAR"),  # SHA-256 of the file's bytes
-    ("row_number", "BIGINT"),  # 1-based position among the data rows (header not counted)
+    ("row_number", "BIGINT"),  # CSV: line where the row starts, minus the header line; Parquet: row index + 1
     ("reason", "VARCHAR"),  # code from wardwatch.contracts.reasons
     ("column_name", "VARCHAR"),  # where the rule failed: a column, key columns joined by +, or later<earlier
     ("record", "VARCHAR"),  # JSON object of the raw values, as read from the file
@@ -143,6 +153,7 @@ class _Staged:
     matched: str | None  # temp table of rows whose key is already loaded with identical values
     read: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    lines: str | None = None  # temp table __row -> line number - 1, when rows and lines differ
 
 
 def _first_line(exc: BaseException) -> str:
@@ -151,15 +162,60 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _read_error(exc: BaseException) -> str:
-    """The useful part of a DuckDB read error: its first line and, for CSV, the field-count line."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    keep = lines[:1] + [line for line in lines[1:] if line.startswith("Expected Number of Columns")]
-    return "; ".join(keep) or type(exc).__name__
+    """DuckDB's reason for a CSV/Parquet read failure, in words a user can act on."""
+    text = str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    where = ""
+    for line in lines:
+        if line.startswith(("CSV Error on Line:", "Invalid Input Error: CSV Error on Line:")):
+            where = "line " + line.rsplit(":", 1)[1].strip() + ": "
+            break
+    if "not utf-8 encoded" in text:
+        return f"{where}the text is not UTF-8; save the file as UTF-8 (in Excel: 'CSV UTF-8')"
+    if "Maximum line size" in text:
+        return (
+            f"{where}a line is longer than 2,000,000 bytes (a quote never closed, or not a text file?); "
+            "fix the quoting"
+        )
+    if "unterminated quote" in text:
+        return f"{where}a quoted value is never closed (a \" with no closing \"); fix the quoting"
+    if "state machine reached an invalid state" in text:
+        return (
+            "the file cannot be read as standard CSV (mixed line endings, or a quote inside an "
+            "unquoted value); save it again as CSV with one kind of line ending"
+        )
+    for line in lines:
+        if line.startswith("Expected Number of Columns"):
+            found = line.split("Found:")[-1].strip()
+            expected = line.split(":")[1].split("Found")[0].strip()
+            return f"{where}{found} fields where the header names {expected}; fix that line"
+    return "; ".join(lines[:1]) or type(exc).__name__
 
 
 def _tmp(name: str, what: str) -> str:
     # Unqualified: temporary tables are found first, whatever the connection's default catalog.
     return quote_ident(f"__ww_{what}_{name}")
+
+
+_SCRATCH_PREFIX = "wardwatch-load-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_scratch() -> None:
+    """Remove scratch folders left by loads that were killed (their pid is in the name)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*"):
+        pid_text = folder.name[len(_SCRATCH_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and not _pid_alive(int(pid_text)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _Warehouse:
@@ -168,48 +224,77 @@ class _Warehouse:
     def __init__(self, db: Any):
         self.path: Path | None = None
         self.owned = False
+        self.created = False  # the load created the warehouse file (removed again if it fails)
+        _remove_stale_scratch()
+        self._tempdir = tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+        if has_pattern_characters(self._tempdir):
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            raise InputError(
+                f"the temporary folder {self._tempdir} has * ? [ ] or {{ }} in its path; set TMPDIR to a "
+                "folder without them."
+            )
         if isinstance(db, (str, Path)):
             self.path = Path(db)
             self.con = duckdb.connect()
             self.owned = True
             self.catalog: str | None = None
-            self._tempdir = tempfile.mkdtemp(prefix="wardwatch-load-")
             # Staging of very large files may not fit in memory: let DuckDB spill to disk.
             self.con.execute(f"SET temp_directory = {quote_literal(self._tempdir)}")
         else:
             con = getattr(db, "con", db)  # an Ibis DuckDB backend or a duckdb connection
             if not isinstance(con, duckdb.DuckDBPyConnection):
+                self.close()
                 raise TypeError("db must be a path, a duckdb connection or an Ibis DuckDB backend")
             self.con = con
             self.catalog = self.con.execute("SELECT current_database()").fetchall()[0][0]
-            self._tempdir = None
+
+    @property
+    def scratch(self) -> Path:
+        return Path(self._tempdir)
 
     @property
     def label(self) -> str:
         return str(self.path) if self.path is not None else f"<connection {self.catalog}>"
 
-    def attach(self, read_only: bool) -> None:
+    def attach(self) -> None:
+        """Open the warehouse file for writing, which takes DuckDB's lock on it for the whole load.
+
+        Taken before the warehouse is read, so two loads cannot both stage against the same state
+        and both insert: the second waits for nothing and stops with a one-line error.
+        """
         if self.path is None:
             return
-        self.detach()
-        if read_only and not self.path.exists():
-            return  # nothing loaded yet: nothing to compare with
-        if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        mode = " (READ_ONLY)" if read_only else ""
+        check_warehouse_file(self.path)
+        existed = self.path.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con.execute(f"ATTACH {quote_literal(str(self.path))} AS ww_wh{mode}")
+            self.con.execute(f"ATTACH {quote_literal(str(self.path))} AS ww_wh")
         except duckdb.Error as exc:
-            raise InputError(
-                f"{self.path}: cannot open the warehouse ({_first_line(exc)}). Is it a wardwatch DuckDB "
-                "file, and is no other program using it?"
-            ) from None
+            raise open_error(self.path, exc) from None
         self.catalog = "ww_wh"
+        # Only a file this load made (and nobody filled meanwhile) may be removed if it fails.
+        self.created = not existed and not self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'ww_wh'"
+        ).fetchone()[0]
+        ensure_marked(self.con, self.catalog, self.path, writable=True, mark=False)
 
     def detach(self) -> None:
+        """Close the warehouse file (DuckDB checkpoints it: the WAL is written into the file)."""
         if self.path is not None and self.catalog is not None:
-            self.con.execute("DETACH ww_wh")
             self.catalog = None
+            self.con.execute("DETACH ww_wh")
+
+    def discard(self) -> None:
+        """After a failed load: close the file without raising, and remove it if the load created it."""
+        if self.path is not None and self.catalog is not None:
+            self.catalog = None
+            try:
+                self.con.execute("DETACH ww_wh")
+            except duckdb.Error:
+                pass  # the load already failed; its error is the one to report
+        if self.created and self.path is not None:
+            for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
     def table(self, name: str) -> str:
         assert self.catalog is not None
@@ -225,14 +310,47 @@ class _Warehouse:
         ).fetchone()[0]
         return bool(found)
 
+    def has_key_index(self, contract: Any) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM duckdb_indexes() WHERE database_name = ? AND schema_name = 'main' "
+            "AND table_name = ? AND index_name = ? AND is_unique",
+            [self.catalog, contract.name, key_index_name(contract)],
+        ).fetchone()[0]
+        return bool(found)
+
     def close(self) -> None:
         if self.owned:
             self.con.close()
-        if self._tempdir:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
+        shutil.rmtree(self._tempdir, ignore_errors=True)
 
 
-def _stage(wh: _Warehouse, source: SourceFile, file_hash: str) -> _Staged:
+def _has_data_after_header(path: Path) -> bool:
+    """Whether a CSV file has anything but blank lines after its first line."""
+    with path.open("rb") as handle:
+        handle.readline()
+        while chunk := handle.read(1 << 16):
+            if chunk.strip():
+                return True
+    return False
+
+
+def _line_numbers(wh: _Warehouse, source: SourceFile, read: int) -> str | None:
+    """Temp table mapping each row to its line in the file (minus the header), or None if the two
+    readers disagree on the rows (then the row's position among the rows is kept)."""
+    starts = csv_record_lines(source.path)
+    if len(starts) != read:
+        return None
+    table = _tmp(source.contract.name, "lines")
+    frame = pd.DataFrame({"__row": range(1, read + 1), "line": [n - 1 for n in starts]})
+    wh.con.register("__ww_lines_frame", frame)
+    try:
+        wh.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM __ww_lines_frame")
+    finally:
+        wh.con.unregister("__ww_lines_frame")
+    return table
+
+
+def _stage(wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int) -> _Staged:
     contract = source.contract
     name = contract.name
     con = wh.con
@@ -281,11 +399,21 @@ def _stage(wh: _Warehouse, source: SourceFile, file_hash: str) -> _Staged:
     staged = _Staged(source, file_hash, checked, relation, matched)
     counts = con.execute(f"SELECT __reason, count(*) FROM {checked} GROUP BY __reason").fetchall()
     staged.read = sum(n for _, n in counts)
+    refused = sum(n for reason, n in counts if reason is not None)
+    if source.kind == "csv" and refused and staged.read + 1 != file_lines:
+        staged.lines = _line_numbers(wh, source, staged.read)
+    if staged.read == 0 and source.kind == "csv" and _has_data_after_header(source.path):
+        # Whatever made the reader see no rows, lines that were there must not vanish silently.
+        raise InputError(
+            f"{source.path}: no rows could be read although the file has lines after the header "
+            "(check the quoting of the header and the first lines). Nothing was loaded."
+        )
     staged.reasons = {code: n for code in REASON_CODES for reason, n in counts if reason == code}
     return staged
 
 
-def _write(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> DatasetLoad:
+def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> DatasetLoad:
+    """Insert one staged dataset; runs inside the load's transaction."""
     contract = staged.source.contract
     con = wh.con
     target = wh.table(contract.name)
@@ -297,33 +425,37 @@ def _write(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> DatasetLoad:
     q_cols = ", ".join(quote_ident(c) for c, _ in QUARANTINE_COLUMNS)
     q_types = ", ".join(f"{quote_ident(c)} {t}" for c, t in QUARANTINE_COLUMNS)
     dataset = quote_literal(contract.name)
-    file_hash = quote_literal(staged.file_hash)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(create_table_sql(contract, target))
-        con.execute(f"CREATE TABLE IF NOT EXISTS {quarantine} ({q_types})")
-        added = con.execute(
-            f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged.checked} AS c WHERE {new_rows}"
-        ).fetchone()[0]
-        quarantine_added = con.execute(
-            f"INSERT INTO {quarantine} ({q_cols}) "
-            f"SELECT {dataset}, {quote_literal(str(staged.source.path))}, {file_hash}, c.__row, c.__reason, "
-            f"c.__column, {record_json_sql(staged.source, 's')}, ? "
-            f"FROM {staged.checked} AS c JOIN {staged.relation} AS s ON s.__row = c.__row "
-            f"WHERE c.__reason IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {quarantine} AS q "
-            f"WHERE q.dataset = {dataset} AND q.source_hash = {file_hash} AND q.row_number = c.__row) "
-            f"ORDER BY c.__row",
-            [loaded_at],
-        ).fetchone()[0]
-        con.execute("COMMIT")
-    except BaseException as exc:
-        con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            raise WardwatchError(
-                f"{staged.source.path}: writing {contract.name} failed ({_first_line(exc)}); "
-                "this dataset was left as it was."
-            ) from None
-        raise
+    existed = wh.has_table(contract.name)
+    con.execute(create_table_sql(contract, target))
+    if existed and not wh.has_key_index(contract):
+        _check_no_duplicate_keys(wh, contract)
+        con.execute(key_index_sql(contract, target))
+    con.execute(f"CREATE TABLE IF NOT EXISTS {quarantine} ({q_types})")
+    added = con.execute(
+        f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged.checked} AS c WHERE {new_rows}"
+    ).fetchone()[0]
+    if not existed:
+        # Built once over the rows just inserted: cheaper than maintaining it row by row.
+        con.execute(key_index_sql(contract, target))
+    # One quarantine row per refused record and reason: a cumulative extract that repeats last
+    # month's refused rows (under a new file hash, perhaps at new row numbers) adds nothing.
+    record = record_json_sql(staged.source, "s")
+    row_number, lines_join = "c.__row", ""
+    if staged.lines is not None:
+        row_number, lines_join = "l.line", f"JOIN {staged.lines} AS l ON l.__row = c.__row "
+    quarantine_added = con.execute(
+        f"INSERT INTO {quarantine} ({q_cols}) "
+        f"SELECT * FROM (SELECT {dataset} AS dataset, {quote_literal(str(staged.source.path))}, "
+        f"{quote_literal(staged.file_hash)}, {row_number}, c.__reason AS reason, c.__column, {record} AS record, "
+        f"CAST(? AS TIMESTAMP) "
+        f"FROM {staged.checked} AS c JOIN {staged.relation} AS s ON s.__row = c.__row {lines_join}"
+        f"WHERE c.__reason IS NOT NULL QUALIFY row_number() OVER (PARTITION BY c.__reason, record "
+        f"ORDER BY c.__row) = 1) AS n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quarantine} AS q "
+        f"WHERE q.dataset = n.dataset AND q.reason = n.reason AND q.record = n.record) "
+        f"ORDER BY 4",
+        [loaded_at],
+    ).fetchone()[0]
     quarantined = sum(staged.reasons.values())
     return DatasetLoad(
         dataset=contract.name,
@@ -337,10 +469,79 @@ def _write(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> DatasetLoad:
     )
 
 
+def _check_no_duplicate_keys(wh: _Warehouse, contract: Any) -> None:
+    """Before giving a table written by an earlier wardwatch its unique key index: no key twice."""
+    target = wh.table(contract.name)
+    key = ", ".join(quote_ident(k) for k in contract.key)
+    duplicates = wh.con.execute(
+        f"SELECT count(*) FROM (SELECT {key} FROM {target} GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchone()[0]
+    if duplicates:
+        raise InputError(
+            f"{wh.label}: table {contract.name} already holds {duplicates:,} keys twice (written by an "
+            "earlier wardwatch, e.g. two loads at once); load the extracts again into a new warehouse. "
+            "Nothing was loaded."
+        )
+
+
+def _write_all(wh: _Warehouse, staged: Mapping[str, _Staged], loaded_at: datetime, notify: ProgressCallback) -> dict[str, DatasetLoad]:
+    """Write every staged dataset in ONE transaction: all of them are committed, or none."""
+    con = wh.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if wh.path is not None:
+            write_marker(con, wh.catalog)
+        results: dict[str, DatasetLoad] = {}
+        for name, s in staged.items():
+            notify(name, "writing")
+            results[name] = _write_dataset(wh, s, loaded_at)
+        notify("warehouse", "committing")
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        _rollback(con)
+        raise WardwatchError(
+            f"{wh.label}: writing the load failed ({_first_line(exc)}); nothing was loaded, the warehouse "
+            "is as it was. Fix the cause (disk space?) and load again."
+        ) from None
+    except BaseException:
+        _rollback(con)
+        raise
+    return results
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        # A failed COMMIT has already ended the transaction ("no transaction is active").
+        pass
+
+
+def _checkpoint(wh: _Warehouse, results: Mapping[str, DatasetLoad]) -> None:
+    """Write the committed load into the warehouse file and close it.
+
+    Only the checkpoint can fail here; the data is already committed (in the write-ahead log,
+    which DuckDB applies when the warehouse is next opened), so the error says exactly that.
+    """
+    if wh.path is None or wh.catalog is None:
+        return
+    try:
+        wh.con.execute("CHECKPOINT ww_wh")
+        wh.detach()
+    except duckdb.Error as exc:
+        wh.catalog = None
+        committed = ", ".join(f"{d.dataset} ({d.added:,} rows added)" for d in results.values())
+        raise WardwatchError(
+            f"{wh.path}: the load was committed ({committed}) but writing it into the warehouse file "
+            f"failed ({_first_line(exc)}); it is kept in {wh.path.name}.wal and applied when the warehouse "
+            "is next opened. Free disk space before the next command."
+        ) from None
+
+
 def _drop_temps(wh: _Warehouse, datasets: Iterable[str]) -> None:
     """Remove staging tables from a connection we do not own (a failed stage may leave some)."""
     for name in datasets:
-        for what in ("raw", "checked", "matched"):
+        for what in ("raw", "checked", "matched", "lines"):
             wh.con.execute(f"DROP TABLE IF EXISTS {_tmp(name, what)}")
 
 
@@ -359,27 +560,32 @@ def load(
     datasets: Iterable[str] | None = None,
     *,
     on_progress: ProgressCallback | None = None,
+    strict: bool = False,
 ) -> LoadReport:
     """Validate and load the dataset files in ``directory`` into the warehouse ``db``.
 
     ``db`` is the path of the DuckDB warehouse file (created if needed), or an open duckdb
     connection / Ibis DuckDB backend. ``datasets`` limits the load to some contracts.
     ``on_progress(dataset, step)`` is called as work proceeds. Raises ``InputError`` (and writes
-    nothing) when a file is unreadable or lacks a required column.
+    nothing) when a file is unreadable or lacks a required column, when the warehouse is held by
+    another process, and (``strict``) when every row of a dataset was refused. All datasets are
+    written in one transaction: when ``load`` returns, every dataset in the report is committed;
+    when it raises, none is (except the one case its message spells out: a failed checkpoint).
     """
     notify = on_progress or (lambda dataset, step: None)
     directory = Path(directory)
     files, missing = find_files(directory, datasets)
     loaded_at = datetime.now().replace(microsecond=0)
     with _warehouse(db) as wh:
-        sources = inspect_all(files, wh.con)
+        sources = inspect_all(files, wh.con, wh.scratch)
         staged: dict[str, _Staged] = {}
+        ok = False
         try:
-            wh.attach(read_only=True)
+            wh.attach()
             for name, source in sources.items():
                 notify(name, "reading and checking")
                 try:
-                    staged[name] = _stage(wh, source, content_hash(source.path))
+                    staged[name] = _stage(wh, source, *hash_and_lines(source.path))
                 except duckdb.Error as exc:
                     raise InputError(
                         f"{source.path}: cannot be read ({_read_error(exc)}). Nothing was loaded: fix the "
@@ -387,16 +593,25 @@ def load(
                     ) from None
                 except OSError as exc:
                     raise InputError(f"{source.path}: cannot be read ({exc.strerror or exc}).") from None
-            wh.attach(read_only=False)
-            results: dict[str, DatasetLoad] = {}
-            for name, s in staged.items():
-                notify(name, "writing")
-                results[name] = _write(wh, s, loaded_at)
+            if strict:
+                refused = [n for n, s in staged.items() if s.read and not s.read - sum(s.reasons.values())]
+                if refused:
+                    raise InputError(
+                        f"--strict: every row of {', '.join(refused)} was refused (see the reasons with a "
+                        "load without --strict); nothing was loaded."
+                    )
+            results = _write_all(wh, staged, loaded_at, notify)
+            ok = True
+            _checkpoint(wh, results)
+            for name in results:
                 notify(name, "done")
         finally:
             if not wh.owned:
                 _drop_temps(wh, sources)
-            wh.detach()
+            if not ok:
+                wh.discard()
+            else:
+                wh.detach()
     order = [n for n in CONTRACTS if n in results or n in missing]
     report = tuple(
         results[n] if n in results else DatasetLoad(n, None, 0, 0, 0, 0, {}, 0, status="skipped")

@@ -150,9 +150,9 @@ def read_admissions(con: Any) -> pd.DataFrame:
         path = Path(con)
         if not path.exists():
             raise InputError(f"warehouse {path} not found; load data first with `wardwatch load`")
-        import duckdb
+        from wardwatch.warehouse import connect_raw
 
-        with duckdb.connect(str(path), read_only=True) as c:
+        with connect_raw(path, read_only=True) as c:
             return _read_duckdb(c, path)
     raw = getattr(con, "con", None)  # an Ibis DuckDB backend wraps a DuckDB connection
     if raw is not None and hasattr(raw, "execute"):

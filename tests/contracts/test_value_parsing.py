@@ -126,6 +126,7 @@ def test_reason_codes_are_stable_snake_case_and_labelled() -> None:
         "unknown_code",
         "bad_code_format",
         "out_of_range",
+        "implausible_date",
         "blank_required_value",
         "events_out_of_order",
         "duplicate_key",

@@ -200,5 +200,5 @@ def test_not_a_warehouse_file(tmp_path: Path, cli) -> None:
     db = tmp_path / "wh.duckdb"
     db.write_text("this is not a database")
     result = cli("load", tmp_path / "in", "--db", db)
-    assert_one_line_error(result, "cannot open the warehouse")
+    assert_one_line_error(result, "not a wardwatch warehouse")
     assert db.read_text() == "this is not a database"

@@ -150,7 +150,11 @@ def test_random_mix_of_good_and_bad_rows(tmp_path_factory, specs, fmt: str) -> N
     assert item.read == item.loaded + item.quarantined
     assert item.quarantined == len(expected)
     got = dict(con.execute("SELECT row_number, reason FROM quarantine").fetchall())
-    assert got == expected
+    # The quarantine table keeps one row per refused record and reason (the first in the file).
+    first_of_each: dict[tuple, int] = {}
+    for i, reason in sorted(expected.items()):
+        first_of_each.setdefault((reason, tuple(rows[i - 1].values())), i)
+    assert got == {i: reason for (reason, _), i in first_of_each.items()}
     loaded = con.execute("SELECT * FROM ed_attendances").fetchall()
     names = [d[0] for d in con.description]
     assert len(loaded) == item.loaded

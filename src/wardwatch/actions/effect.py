@@ -402,13 +402,15 @@ def _query_measures(measures: Any, org_code: str, indicator_ids: list[str], grai
     """Read from a DuckDB file, a duckdb connection, or an Ibis backend (DuckDB or Spark)."""
     import duckdb
 
+    from wardwatch.warehouse import connect_raw
+
     sql = (f"SELECT {', '.join(columns)} FROM measures WHERE org_code = ? AND period_grain = ? "
            f"AND indicator_id IN ({', '.join('?' for _ in indicator_ids) or 'NULL'})")
     params = [org_code, grain, *indicator_ids]
     if isinstance(measures, (str, Path)):
         if not Path(measures).exists():
             raise InputError(f"{measures}: warehouse not found; run `wardwatch load` and compute measures first")
-        with duckdb.connect(str(measures), read_only=True) as con:
+        with connect_raw(measures, read_only=True) as con:
             return _run(con, sql, params)
     raw = measures if isinstance(measures, duckdb.DuckDBPyConnection) else getattr(measures, "con", None)
     if isinstance(raw, duckdb.DuckDBPyConnection):

@@ -23,12 +23,20 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[
             bool, typer.Option("--json", help="Print one JSON object per dataset, one per line.")
         ] = False,
+        strict: Annotated[
+            bool,
+            typer.Option(
+                "--strict",
+                help="Refuse the whole load (exit 2, nothing written) if every row of a dataset is quarantined.",
+            ),
+        ] = False,
     ) -> None:
         """Validate dataset files against their contracts and load them into the warehouse.
 
         Every row is loaded or quarantined with its reason; re-loading the same files adds nothing.
 
         A missing required column or an unreadable file stops the load before anything is written.
+        All datasets of one load are written in one transaction: all of them, or none.
         """
         from rich.console import Console
 
@@ -36,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console(stderr=True)
         if as_json or not console.is_terminal:
-            report = load(directory, db, dataset or None)
+            report = load(directory, db, dataset or None, strict=strict)
         else:
             with console.status("Loading...") as status:
                 report = load(
@@ -44,7 +52,18 @@ def register(app: typer.Typer) -> None:
                     db,
                     dataset or None,
                     on_progress=lambda name, step: status.update(f"{name}: {step}"),
+                    strict=strict,
                 )
+        for item in report.loaded_datasets:
+            # Said loudly, on stderr: a load that kept nothing of a file is rarely what was meant.
+            if item.read and not item.loaded:
+                console.print(
+                    f"[bold red]Warning:[/] every row of {item.dataset} ({item.read:,}) was quarantined; "
+                    "see the reasons below (--strict makes this an error).",
+                    soft_wrap=True,
+                )
+            elif not item.read:
+                console.print(f"[bold red]Warning:[/] {item.file} holds no data rows.", soft_wrap=True)
         if as_json:
             for item in report.datasets:
                 typer.echo(json.dumps(item.to_dict()))

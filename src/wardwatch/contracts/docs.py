@@ -17,9 +17,16 @@ _QUARANTINE_DOC = (
     (
         "source_hash",
         "VARCHAR",
-        "SHA-256 of the file's bytes: with `dataset` and `row_number` it identifies the row.",
+        "SHA-256 of the bytes of the file where the row was first seen.",
     ),
-    ("row_number", "BIGINT", "Position of the row among the data rows, from 1 (the header is not counted)."),
+    (
+        "row_number",
+        "BIGINT",
+        (
+            "CSV: the line where the row starts, minus 1 for the header (blank lines count), so row 3 is "
+            "line 4 of the file. Parquet: the row's position, from 1."
+        ),
+    ),
     ("reason", "VARCHAR", "Reason code (below)."),
     (
         "column_name",
@@ -63,7 +70,10 @@ def render_contract(contract: Contract) -> str:
         "",
         (
             f"File: `{contract.name}.csv` or `{contract.name}.parquet`. "
-            f"Key: {', '.join(f'`{k}`' for k in contract.key)} (unique within the warehouse)."
+            f"Key: {', '.join(f'`{k}`' for k in contract.key)} (unique within the warehouse: the table's "
+            "unique key index). "
+            f"Plausible dates: {contract.plausible_dates[0]} to {contract.plausible_dates[1]} (every date and "
+            "timestamp column)."
         ),
         "",
         "| column | type | required | blank allowed | codes / range / pattern | meaning |",
@@ -126,7 +136,7 @@ def render_markdown() -> str:
             "absent is loaded as blank. If any file fails, the load stops with a one-line error naming the "
             "file and the column (exit code 2) and nothing is written. A file that turns out to be broken "
             "further in (a CSV line with too many fields) also stops the load before anything is written. "
-            "Each dataset is then written in one transaction."
+            "All the datasets of one load are then written in one transaction: all of them, or none."
         ),
         "",
         "## How values are read",
@@ -172,8 +182,10 @@ def render_markdown() -> str:
         "## The `quarantine` table",
         "",
         (
-            "One row per refused input row. Re-loading the same file adds nothing: a quarantine row is "
-            "identified by `dataset`, `source_hash` and `row_number`."
+            "One row per refused record and reason: a row is identified by `dataset`, `reason` and "
+            "`record`, so re-loading the same file, or a cumulative extract that repeats last month's "
+            "refused rows, adds nothing (the row keeps the file and row number where it was first seen). "
+            "The load's report still counts every refused row it read."
         ),
         "",
         "| column | type | meaning |",

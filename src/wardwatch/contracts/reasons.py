@@ -24,7 +24,7 @@ REASONS: tuple[Reason, ...] = (
         "bad_timestamp",
         "Unreadable timestamp",
         "A timestamp is not `YYYY-MM-DD HH:MM[:SS]` (or with `T` between date and time), or is not a "
-        "real date and time.",
+        "real date and time (hours run 00-23: `24:00` is refused, not rolled over to the next day).",
     ),
     Reason("bad_date", "Unreadable date", "A date is not `YYYY-MM-DD`, or is not a real date."),
     Reason(
@@ -45,6 +45,12 @@ REASONS: tuple[Reason, ...] = (
         "out_of_range",
         "Value out of range",
         "A number is below the column's minimum or above its maximum (e.g. a negative age).",
+    ),
+    Reason(
+        "implausible_date",
+        "Implausible date",
+        "A date or timestamp is a real one but outside the dataset's plausible range (e.g. year 0, "
+        "1900 or 9999); see the range under each dataset.",
     ),
     Reason(
         "blank_required_value",

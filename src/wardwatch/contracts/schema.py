@@ -84,6 +84,13 @@ class OrderRule:
     later: str
 
 
+#: Default plausible range of every date and timestamp of a dataset (inclusive): hospital
+#: event records outside it are typing slips (year 0, 1900, 9999), not history or plans.
+EVENT_DATES = ("1990-01-01", "2099-12-31")
+#: Staff records reach further back (a long career's start date).
+STAFF_DATES = ("1950-01-01", "2099-12-31")
+
+
 @dataclass(frozen=True)
 class Contract:
     name: str
@@ -91,6 +98,8 @@ class Contract:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     order_rules: tuple[OrderRule, ...] = ()
+    #: (earliest, latest) date, inclusive, of every date and timestamp column
+    plausible_dates: tuple[str, str] = EVENT_DATES
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -263,6 +272,7 @@ STAFF_TRAINING = Contract(
         Column("valid_until", "date", nullable=True, description="Date the completion expires"),
     ),
     order_rules=(OrderRule("completed_on", "valid_until"),),
+    plausible_dates=STAFF_DATES,
 )
 
 IRMER_ENTITLEMENTS = Contract(
@@ -278,6 +288,7 @@ IRMER_ENTITLEMENTS = Contract(
         Column("withdrawn_on", "date", required=False, nullable=True),
     ),
     order_rules=(OrderRule("recorded_on", "withdrawn_on"),),
+    plausible_dates=STAFF_DATES,
 )
 
 STAFFING = Contract(

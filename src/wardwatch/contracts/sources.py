@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ class SourceFile:
     columns: tuple[str, ...]  # as named in the file
     types: dict[str, str] = field(default_factory=dict)  # file column -> DuckDB type
     column_map: dict[str, str] = field(default_factory=dict)  # contract column -> file column
+    read_path: Path | None = None  # literal alias DuckDB reads instead of ``path`` (see literal_path)
 
     @property
     def ignored_columns(self) -> tuple[str, ...]:
@@ -40,8 +42,24 @@ class SourceFile:
         return tuple(c for c in self.columns if c not in used)
 
 
+# Files a user may have meant as a dataset but that are not read: what to do instead.
+_NOT_READ_HINTS = {
+    ".xlsx": "save it from Excel as 'CSV UTF-8 (comma delimited)'",
+    ".xls": "save it from Excel as 'CSV UTF-8 (comma delimited)'",
+    ".gz": "decompress it first (e.g. gunzip)",
+    ".zip": "unzip it first",
+    ".tsv": "save it comma-separated as .csv",
+    ".txt": "save it comma-separated as .csv",
+}
+
+
 def find_files(directory: Path, datasets: Iterable[str] | None = None) -> tuple[dict[str, Path], list[str]]:
-    """({dataset: file}, [datasets with no file]) for the contracts asked for (all by default)."""
+    """({dataset: file}, [datasets with no file]) for the contracts asked for (all by default).
+
+    File names are matched without regard to case (``ED_ATTENDANCES.CSV`` is read). A file named
+    after a dataset that is not CSV or Parquet (``ed_attendances.xlsx``, ``.csv.gz``) is refused
+    with an InputError saying how to convert it, rather than silently skipped.
+    """
     if not directory.exists():
         raise InputError(f"{directory}: no such directory. Give the folder holding the dataset files.")
     if not directory.is_dir():
@@ -52,23 +70,57 @@ def find_files(directory: Path, datasets: Iterable[str] | None = None) -> tuple[
         raise InputError(
             f"unknown dataset {', '.join(map(repr, unknown))}: choose from {', '.join(CONTRACTS)}."
         )
+    entries = sorted(p for p in directory.iterdir() if p.is_file())
     found: dict[str, Path] = {}
     missing: list[str] = []
+    problems: list[str] = []
     for name in names:
-        candidates = [directory / f"{name}{suffix}" for suffix in SUFFIXES]
-        present = [p for p in candidates if p.is_file()]
+        wanted = {f"{name}{suffix}" for suffix in SUFFIXES}
+        present = [p for p in entries if p.name.lower() in wanted]
         if len(present) > 1:
             raise InputError(
                 f"{directory}: both {present[0].name} and {present[1].name} exist; keep one of them."
             )
         if present:
             found[name] = present[0]
-        else:
-            missing.append(name)
+            continue
+        missing.append(name)
+        for p in entries:
+            if p.name.lower().startswith(f"{name}."):
+                suffix = p.suffix.lower()
+                hint = _NOT_READ_HINTS.get(suffix, "give it as .csv (UTF-8, comma-separated) or .parquet")
+                problems.append(f"{p}: not read (only .csv and .parquet files are); {hint}")
+    if problems:
+        raise InputError(" | ".join(problems) + ". Nothing was loaded.")
     if not found:
         expected = ", ".join(f"{n}.csv|.parquet" for n in names)
         raise InputError(f"{directory}: no dataset file found. Expected one of: {expected}.")
     return found, missing
+
+
+def literal_path(path: Path, scratch: Path | None) -> Path:
+    """A path DuckDB reads literally: ``path`` itself, or an alias of it in ``scratch``.
+
+    DuckDB's readers expand ``*``, ``?``, ``[...]`` and ``{...}`` in a path (a folder named
+    ``extract*`` would pull in every neighbouring ``extract...`` folder), and there is no escape.
+    So every file is read through a symbolic link (else a hard link, else a copy) whose path holds
+    none of those characters. ``scratch`` must be such a folder.
+    """
+    if scratch is None:
+        return path
+    alias = scratch / f"input-{len(list(scratch.iterdir()))}{''.join(path.suffixes[-1:]).lower()}"
+    try:
+        alias.symlink_to(path.resolve())
+    except OSError:
+        try:
+            alias.hardlink_to(path)
+        except OSError:
+            shutil.copyfile(path, alias)
+    return alias
+
+
+def has_pattern_characters(text: str) -> bool:
+    return any(ch in text for ch in "*?[]{}")
 
 
 def _csv_header(path: Path) -> tuple[str, ...]:
@@ -87,6 +139,13 @@ def _csv_header(path: Path) -> tuple[str, ...]:
             f"{path}: lines end with a bare carriage return (old Mac line endings); "
             "save the file with LF or CRLF line endings."
         )
+    if text.count('"') % 2:
+        # An open quote would swallow every line after the header into one column name, and the
+        # file would read as zero rows.
+        raise InputError(
+            f"{path}: the header row has an unterminated quote (\"); every later line would be read "
+            "as part of the header. Fix the quotes of the header row."
+        )
     try:
         row = next(csv.reader(io.StringIO(text)), [])
     except csv.Error as exc:
@@ -95,11 +154,11 @@ def _csv_header(path: Path) -> tuple[str, ...]:
     return tuple(name.strip() or f"column{i + 1}" for i, name in enumerate(row))
 
 
-def _parquet_schema(path: Path, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def _parquet_schema(path: Path, con: duckdb.DuckDBPyConnection, read_path: Path) -> dict[str, str]:
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty; expected a Parquet file.")
     try:
-        rows = con.sql(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(path))})").fetchall()
+        rows = con.sql(f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(read_path))})").fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot be read as Parquet ({first_line}).") from None
@@ -122,7 +181,7 @@ def _match_columns(contract: Contract, path: Path, columns: tuple[str, ...]) -> 
         names = ", ".join(repr(m) for m in missing)
         plural = "s" if len(missing) > 1 else ""
         hint = ""
-        if len(columns) == 1 and path.suffix == ".csv" and any(ch in columns[0] for ch in ";\t|"):
+        if len(columns) == 1 and path.suffix.lower() == ".csv" and any(ch in columns[0] for ch in ";\t|"):
             hint = " The header has a single column: the file must be comma-separated."
         raise InputError(
             f"{path}: missing required column{plural} {names} (dataset {contract.name}).{hint}"
@@ -131,30 +190,38 @@ def _match_columns(contract: Contract, path: Path, columns: tuple[str, ...]) -> 
     return mapping
 
 
-def inspect_file(contract: Contract, path: Path, con: duckdb.DuckDBPyConnection) -> SourceFile:
-    """Header checks of one file: readable, and every required column present."""
+def inspect_file(
+    contract: Contract, path: Path, con: duckdb.DuckDBPyConnection, scratch: Path | None = None
+) -> SourceFile:
+    """Header checks of one file: readable, and every required column present.
+
+    ``scratch``: a folder for the literal alias DuckDB will read (see ``literal_path``).
+    """
     try:
-        if path.suffix == ".csv":
+        read_path = literal_path(path, scratch)
+        if path.suffix.lower() == ".csv":
             columns = _csv_header(path)
             types = {c: "VARCHAR" for c in columns}
             kind = "csv"
         else:
-            types = _parquet_schema(path, con)
+            types = _parquet_schema(path, con, read_path)
             columns = tuple(types)
             kind = "parquet"
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     mapping = _match_columns(contract, path, columns)
-    return SourceFile(contract, path, kind, columns, types, mapping)
+    return SourceFile(contract, path, kind, columns, types, mapping, read_path)
 
 
-def inspect_all(files: dict[str, Path], con: duckdb.DuckDBPyConnection) -> dict[str, SourceFile]:
+def inspect_all(
+    files: dict[str, Path], con: duckdb.DuckDBPyConnection, scratch: Path | None = None
+) -> dict[str, SourceFile]:
     """Check every file; one InputError listing all problems (one line) if any fails."""
     sources: dict[str, SourceFile] = {}
     problems: list[str] = []
     for name, path in files.items():
         try:
-            sources[name] = inspect_file(CONTRACTS[name], path, con)
+            sources[name] = inspect_file(CONTRACTS[name], path, con, scratch)
         except InputError as exc:
             problems.append(exc.message)
     if problems:
@@ -168,7 +235,7 @@ def raw_relation_sql(source: SourceFile) -> str:
     CSV columns are all read as text so that a bad value cannot break the read (the contract
     casts them later); Parquet columns keep their native types.
     """
-    path = quote_literal(str(source.path))
+    path = quote_literal(str(source.read_path or source.path))
     if source.kind == "csv":
         cols = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in source.columns)
         return (
@@ -190,6 +257,38 @@ def record_json_sql(source: SourceFile, alias: str) -> str:
 
     pairs = ", ".join(f"{quote_literal(c)}, {value(c)}" for c in source.columns)
     return f"CAST(json_object({pairs}) AS VARCHAR)"
+
+
+def hash_and_lines(path: Path) -> tuple[str, int]:
+    """(SHA-256 of the file's bytes, number of lines) in one pass over the file."""
+    digest = hashlib.sha256()
+    lines = 0
+    last = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last and last != b"\n":
+        lines += 1  # a last line with no newline
+    return digest.hexdigest(), lines
+
+
+def csv_record_lines(path: Path) -> list[int]:
+    """Line (1-based) where each non-blank data record of a CSV file starts.
+
+    Python's reader is used only when the file's line count shows that rows and lines differ
+    (blank lines, values spanning lines), so quarantine row numbers can still point at the line.
+    """
+    starts: list[int] = []
+    with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
+        reader = csv.reader(handle)
+        line = 1
+        for i, record in enumerate(reader):
+            if i and record:
+                starts.append(line)
+            line = reader.line_num + 1
+    return starts
 
 
 def content_hash(path: Path) -> str:

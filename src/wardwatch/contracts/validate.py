@@ -10,6 +10,10 @@ Reading rules (documented in docs/data-contracts.md):
 * Timestamps: ``YYYY-MM-DD HH:MM`` or ``YYYY-MM-DD HH:MM:SS`` (optionally ``.ffffff``), with a space
   or ``T`` between date and time; no time zone (naive local time). Dates: ``YYYY-MM-DD``.
 * Whole numbers: optional sign and digits; ``3.0`` is accepted as 3, ``3.5`` is refused.
+* Decimal numbers: plain notation (``12``, ``-0.5``, ``1e3``); digit separators (``1_000``,
+  ``1,000``) are refused.
+* Timestamps have hours 00-23 (``24:00`` is refused, not moved to the next day); every date and
+  timestamp must fall in the contract's plausible range (``implausible_date``).
 * Booleans: true/false, 1/0, yes/no, y/n, t/f, any case.
 * Typed sources (Parquet): native types are cast directly; NaN in a float column is blank;
   zoned timestamps are converted to Europe/London local time; a timestamp at midnight is a date.
@@ -38,10 +42,13 @@ SQL_TYPES: dict[str, str] = {
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f")
 
-_TIMESTAMP_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+# Hours 00-23, minutes and seconds 00-59: DuckDB would roll 24:00 over to the next day.
+_TIMESTAMP_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
 _DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _INT_RE = r"[+-]?[0-9]{1,18}"
 _WHOLE_DECIMAL_RE = r"[+-]?[0-9]{1,18}\.0*"
+# Plain decimal notation only: DuckDB's cast would also take digit separators (1_000).
+_FLOAT_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 _INTEGER_TYPES = (
     "TINYINT",
@@ -97,7 +104,10 @@ def _parse_text(text: str, dtype: str) -> str:
             f"THEN TRY_CAST(split_part({text}, '.', 1) AS BIGINT) END"
         )
     if dtype == "float":
-        return f"CASE WHEN isfinite(TRY_CAST({text} AS DOUBLE)) THEN TRY_CAST({text} AS DOUBLE) END"
+        return (
+            f"CASE WHEN regexp_full_match({text}, '{_FLOAT_RE}') AND isfinite(TRY_CAST({text} AS DOUBLE)) "
+            f"THEN TRY_CAST({text} AS DOUBLE) END"
+        )
     if dtype == "bool":
         low = f"lower({text})"
         return f"CASE WHEN {_in_list(low, TRUE_WORDS)} THEN TRUE WHEN {_in_list(low, FALSE_WORDS)} THEN FALSE END"
@@ -239,15 +249,33 @@ def row_rules(contract: Contract) -> list[RowRule]:
             rules.append(
                 RowRule("out_of_range", col.name, f"({value} IS NOT NULL AND ({' OR '.join(bounds)}))")
             )
+    earliest, latest = contract.plausible_dates
+    for col in contract.columns:
+        if col.dtype in ("timestamp", "date"):
+            value = quote_ident(col.name)
+            # Compared as dates, so the whole last day is in range for timestamps too.
+            day = value if col.dtype == "date" else f"CAST({value} AS DATE)"
+            cond = f"({value} IS NOT NULL AND NOT ({day} BETWEEN DATE '{earliest}' AND DATE '{latest}'))"
+            rules.append(RowRule("implausible_date", col.name, cond))
     for col in contract.columns:
         if not col.nullable and col.name not in key:
             rules.append(RowRule("blank_required_value", col.name, quote_ident(blank_flag(col.name))))
     for rule in contract.order_rules:
         # NULL on either side makes the comparison NULL, i.e. not a failure: the rule only
         # applies when both events are recorded.
-        cond = f"({quote_ident(rule.later)} < {quote_ident(rule.earlier)})"
+        later, earlier = quote_ident(rule.later), quote_ident(rule.earlier)
+        cond = f"({later} < {earlier})"
+        if contract.column(rule.later).dtype == "timestamp":
+            # Local clock time repeats 01:00-01:59 when the clocks go back (last Sunday of
+            # October, UK): a later event in the second pass of that hour can read as earlier.
+            cond = f"({cond} AND NOT ({_clock_back_hour(earlier)} AND {_clock_back_hour(later)}))"
         rules.append(RowRule("events_out_of_order", f"{rule.later}<{rule.earlier}", cond))
     return rules
+
+
+def _clock_back_hour(ts: str) -> str:
+    """SQL: ``ts`` falls in the repeated hour of the UK autumn clock change (01:00-01:59 local)."""
+    return f"(month({ts}) = 10 AND day({ts}) >= 25 AND dayofweek({ts}) = 0 AND hour({ts}) = 1)"
 
 
 def checked_select(
@@ -286,3 +314,18 @@ def create_table_sql(contract: Contract, table: str) -> str:
     """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order."""
     cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.dtype]}" for c in contract.columns)
     return f"CREATE TABLE IF NOT EXISTS {table} ({cols})"
+
+
+def key_index_name(contract: Contract) -> str:
+    return f"{contract.name}_key"
+
+
+def key_index_sql(contract: Contract, table: str) -> str:
+    """CREATE UNIQUE INDEX on the table's key: the table itself then refuses a second row with a
+    key it holds, whatever the loader's own checks saw.
+
+    A unique index rather than a PRIMARY KEY: a primary key would make the key columns NOT NULL,
+    which changes their type as Ibis sees it (``!string``) and breaks unions with other tables.
+    """
+    key = ", ".join(quote_ident(k) for k in contract.key)
+    return f"CREATE UNIQUE INDEX IF NOT EXISTS {quote_ident(key_index_name(contract))} ON {table} ({key})"
