@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -44,9 +45,21 @@ def _parse_x(data, column: str, date_format: str | None = None):
     if date_format is None:
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.notna().sum() == values.notna().sum():
+            infinite = numeric[numeric.abs() == float("inf")]
+            if len(infinite):
+                raise InputError(
+                    f"spc: x column {column!r} holds {infinite.iloc[0]} (row {infinite.index[0] + 1}); "
+                    "periods must be finite numbers or dates"
+                )
             return numeric
     if date_format is not None:
-        parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+        try:
+            parsed = _to_datetime(values, column, format=date_format)
+        except ValueError as exc:
+            raise InputError(
+                f"spc: --date-format {date_format!r} is not a date format ({exc}); use strftime codes, "
+                "e.g. %d/%m/%Y"
+            ) from None
         bad = values[parsed.isna() & values.notna()]
         if len(bad):
             raise InputError(
@@ -54,7 +67,7 @@ def _parse_x(data, column: str, date_format: str | None = None):
                 f"first {bad.iloc[0]!r} (row {bad.index[0] + 1}); fix them or the format"
             )
         return parsed
-    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    parsed = _to_datetime(values, column, format="ISO8601")
     bad = values[parsed.isna() & values.notna()]
     if len(bad) == 0:
         return parsed
@@ -69,6 +82,45 @@ def _parse_x(data, column: str, date_format: str | None = None):
         f"spc: x column {column!r} has a value that is neither a number nor a date ({first!r}, row "
         f"{bad.index[0] + 1}); use ISO dates like 2019-04-01, or give --date-format"
     )
+
+
+def _to_datetime(values, column: str, format: str):
+    """Dates in ``format``; unparseable values become NaT; mixed time zones are refused."""
+    import pandas as pd
+
+    try:
+        return pd.to_datetime(values, format=format, errors="coerce")
+    except ValueError as exc:
+        if "timezone" not in str(exc).lower() and "time zone" not in str(exc).lower():
+            raise
+        raise InputError(
+            f"spc: x column {column!r} mixes time zones (e.g. +01:00 and none); give every date in one "
+            "zone, or plain dates like 2019-04-01"
+        ) from None
+
+
+def _check_finite(data, columns: dict[str, str | None], nonnegative: set[str]) -> None:
+    """Infinite values (and negative denominators) would chart as nothing, silently."""
+    import numpy as np
+    import pandas as pd
+
+    for option, column in columns.items():
+        if column is None or column not in data.columns:
+            continue
+        values = pd.to_numeric(data[column], errors="coerce")
+        infinite = values[np.isinf(values)]
+        if len(infinite):
+            raise InputError(
+                f"spc: {option} column {column!r} holds {infinite.iloc[0]} (row {infinite.index[0] + 1}); "
+                "values must be finite numbers"
+            )
+        if option in nonnegative:
+            negative = values[values < 0]
+            if len(negative):
+                raise InputError(
+                    f"spc: {option} column {column!r} holds a negative denominator {negative.iloc[0]} "
+                    f"(row {negative.index[0] + 1}); denominators must be 0 or more"
+                )
 
 
 def _looks_like_date(text: str) -> bool:
@@ -167,7 +219,10 @@ def register(app: typer.Typer) -> None:
             raise InputError(
                 f"spc: column {x!r} (--x) not found in {input_csv}; columns are {list(data.columns)}"
             )
+        if target is not None and not math.isfinite(target):
+            raise InputError(f"spc: --target {target} is not a finite number")
         data[x] = _parse_x(data, x, date_format)
+        _check_finite(data, {"--y": y, "--n": n}, nonnegative={"--n"})
         try:
             result = spc(
                 data,
@@ -189,6 +244,12 @@ def register(app: typer.Typer) -> None:
         write_csv(_format_x(result.points.copy(), "x"), out)
         if summary is not None:
             write_csv(result.summary, summary)
+        skipped = len(data) - len(result.points)
+        if skipped > 0:
+            typer.echo(
+                f"spc: {skipped} of {len(data)} input row(s) not charted (a missing "
+                + "/".join(c for c in (x, y, n) if c) + " value" + (", or a zero denominator)" if n else ")")
+            )
         series = len(result.summary.drop_duplicates(subset=by_columns)) if by_columns else 1
         signals = int((result.points["special_cause"] != "none").sum())
         typer.echo(
