@@ -29,10 +29,9 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write OUT/report.html: summary table, SPC charts by CQC key question, mortality, ratings, actions."""
+        from wardwatch.cli.paths import output_folder, warehouse_file
         from wardwatch.report.format import SmallNumberRule
         from wardwatch.report.sections import build_full_report
-
-        from wardwatch.cli.paths import output_folder, warehouse_file
 
         as_of_date = _parse_date(as_of)
         warehouse_file(db, "--db")

@@ -204,9 +204,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Compute SPC charts (Making Data Count rules) for every series in INPUT.csv."""
-        from wardwatch.stats.spc import spc
-
         from wardwatch.csvsafe import write_csv
+        from wardwatch.stats.spc import spc
 
         by_columns = _split(by) or []
         input_file(input_csv, "spc: INPUT.csv")

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-
 # ten times the large scale: more would not fit in memory on a server, let alone a laptop
 MAX_ED_ROWS = 50_000_000
 
