@@ -32,7 +32,7 @@ def formula_cells(path: Path) -> list[tuple[int, int, str]]:
 def time_limit(seconds: int, what: str):
     """Fail (instead of hanging CI) when ``what`` runs longer than ``seconds``."""
 
-    def _expired(signum, frame):  # noqa: ARG001 - signal handler signature
+    def _expired(signum, frame):
         raise TimeoutError(f"{what} still running after {seconds} s: a hang")
 
     previous = signal.signal(signal.SIGALRM, _expired)

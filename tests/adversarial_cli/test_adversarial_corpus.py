@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from .conftest import INPUTS, formula_cells, time_limit
 from wardwatch.cli import get_app
+
+from .conftest import INPUTS, formula_cells, time_limit
 
 CASES = tomllib.loads((Path(__file__).parent / "cases.toml").read_text(encoding="utf-8"))["case"]
 
