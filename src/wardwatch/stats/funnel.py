@@ -344,7 +344,9 @@ def funnel(
         raise InputError(f"missing or non-numeric {numerator}/{denominator} for group(s) "
                          f"{', '.join(agg.loc[bad, 'group'].head(5))}; fill or remove those rows")
     huge = ~np.isfinite(agg["numerator"]) | ~np.isfinite(agg["denominator"])
-    if huge.any() or not np.isfinite(agg["denominator"].sum()) or not np.isfinite(agg["numerator"].sum()):
+    with np.errstate(over="ignore"):  # an overflowing total is the error reported here
+        totals_finite = np.isfinite(agg["denominator"].sum()) and np.isfinite(agg["numerator"].sum())
+    if huge.any() or not totals_finite:
         g = agg.loc[huge, "group"].head(5) if huge.any() else agg["group"].head(5)
         raise InputError(f"{numerator}/{denominator} must be finite numbers (no inf, none near 1e308); "
                          f"check group(s) {', '.join(g)}")
