@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
+from wardwatch.errors import InputError
 from wardwatch.ratings import check_published, load_published
 from wardwatch.ratings.published import shipped_ratings_path
 
@@ -107,3 +109,13 @@ def test_check_counts_providers_without_an_overall_rating():
     result = check_published(pd.DataFrame(rows))
     assert result.providers == 2 and result.skipped == ("RCC", "RDD")
     assert result.to_dict()["skipped"] == 2
+
+
+def test_non_iso_publication_dates_are_refused(tmp_path):
+    # "latest publication wins" compares dates as text: 01/04/2016 would sort before 2015-12-01
+    path = tmp_path / "export.csv"
+    path.write_text("org_code,org_name,publication_date,service_population_group,key_question,rating_score,rating\n"
+                    "RAA,A,2019-01-01,Overall,Safe,2,Good\n"
+                    "RAA,A,01/04/2016,Overall,Overall,2,Good\n")
+    with pytest.raises(InputError, match="row 3, column publication_date.*never guessed"):
+        load_published(path)

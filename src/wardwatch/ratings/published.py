@@ -12,6 +12,7 @@ ratings with the rule set and reports agreement and every disagreement with the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -27,6 +28,7 @@ PUBLISHED_COLUMNS = ["org_code", "org_name", "publication_date", "service_popula
                      "rating_score", "rating"]
 SHIPPED = "cqc_ratings_nhs_providers_2019.csv"
 _KQ_LABELS = [kq.label for kq in KEY_QUESTIONS]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _kq_label(value: str) -> str:
@@ -72,6 +74,13 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
             frame[column] = ""
     for i, value in enumerate(frame["rating"], start=2):
         Rating.parse(value, f"{path} row {i}, column rating")
+    # the latest publication wins, by string order: only ISO dates sort in time order, and the
+    # day/month order of 01/04/2016 is never guessed
+    for i, value in enumerate(frame["publication_date"], start=2):
+        text = str(value).strip()
+        if text and not _ISO_DATE.fullmatch(text[:10]):
+            raise InputError(f"{path} row {i}, column publication_date: {text!r} is not an ISO date; "
+                             "write dates as 2019-04-01 (day/month order is never guessed)")
     return frame[PUBLISHED_COLUMNS + [c for c in frame.columns if c not in PUBLISHED_COLUMNS]]
 
 
