@@ -13,8 +13,12 @@ import sys
 from typing import Any
 
 import typer
-from typer import _click as click
 from typer.core import TyperGroup
+
+try:  # recent typer vendors click: its usage errors are typer._click's classes, not click's
+    from typer import _click as click
+except ImportError:  # pragma: no cover - typer releases that depend on click
+    import click  # type: ignore[no-redef]
 
 from wardwatch.errors import WardwatchError
 
