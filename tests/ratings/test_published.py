@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
+from wardwatch.errors import InputError
 from wardwatch.ratings import check_published, load_published
 from wardwatch.ratings.published import shipped_ratings_path
 
@@ -86,3 +88,34 @@ def test_check_handles_variant_labels_missing_ratings_and_older_rows(tmp_path):
     assert result.providers == 2 and result.agree == 2
     table = result.to_frame().set_index("org_code")
     assert table.loc["X1", "Well-led"] == "Good" and table.loc["X2", "Effective"] == "Not rated"
+
+
+def test_check_counts_providers_without_an_overall_rating():
+    # issue 12: 6 of 134 providers of a real export have no Overall rating; say so, do not drop them silently
+    from wardwatch.ratings.published import check_published
+
+    kqs = ["Safe", "Effective", "Caring", "Responsive", "Well-led"]
+    rows = []
+    for code in ("RAA", "RBB"):
+        rows += [{"org_code": code, "org_name": code, "publication_date": "2019-01-01",
+                  "service_population_group": "Overall", "key_question": kq, "rating_score": "2",
+                  "rating": "Good"} for kq in [*kqs, "Overall"]]
+    rows += [{"org_code": "RCC", "org_name": "RCC", "publication_date": "2019-01-01",
+              "service_population_group": "Overall", "key_question": kq, "rating_score": "2",
+              "rating": "Good"} for kq in kqs]  # key questions rated, Overall not
+    rows.append({"org_code": "RDD", "org_name": "RDD", "publication_date": "2019-01-01",
+                 "service_population_group": "Maternity", "key_question": "Safe", "rating_score": "1",
+                 "rating": "Requires improvement"})
+    result = check_published(pd.DataFrame(rows))
+    assert result.providers == 2 and result.skipped == ("RCC", "RDD")
+    assert result.to_dict()["skipped"] == 2
+
+
+def test_non_iso_publication_dates_are_refused(tmp_path):
+    # "latest publication wins" compares dates as text: 01/04/2016 would sort before 2015-12-01
+    path = tmp_path / "export.csv"
+    path.write_text("org_code,org_name,publication_date,service_population_group,key_question,rating_score,rating\n"
+                    "RAA,A,2019-01-01,Overall,Safe,2,Good\n"
+                    "RAA,A,01/04/2016,Overall,Overall,2,Good\n")
+    with pytest.raises(InputError, match="row 3, column publication_date.*never guessed"):
+        load_published(path)

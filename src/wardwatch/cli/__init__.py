@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
+
+try:  # recent typer vendors click: its usage errors are typer._click's classes, not click's
+    from typer import _click as click
+except ImportError:  # pragma: no cover - typer releases that depend on click
+    import click  # type: ignore[no-redef]
 
 from wardwatch.errors import WardwatchError
 
@@ -26,6 +33,43 @@ class _WardwatchGroup(TyperGroup):
             message = " ".join(str(err).split())  # one line, whatever the message held
             typer.echo(f"Error: {message}", err=True)
             raise typer.Exit(err.exit_code) from None
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:  # type: ignore[override]
+        """Usage errors (missing option, bad value, unknown command) as one ``Error:`` line, exit 2.
+
+        Typer would draw them in a multi-line box; a script reading stderr wants one line.
+        """
+        try:
+            result = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as err:
+            if not standalone_mode:
+                raise
+            if err.message.strip():  # without rich the help is the message; with rich it is printed
+                typer.echo(err.message, err=True)
+            sys.exit(err.exit_code)
+        except click.exceptions.ClickException as err:
+            if not standalone_mode:
+                raise
+            typer.echo(f"Error: {_one_line_usage(err)}", err=True)
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("Error: aborted", err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(result if isinstance(result, int) else 0)
+        return result
+
+
+def _one_line_usage(err: Any) -> str:
+    message = " ".join(err.format_message().split())
+    ctx = getattr(err, "ctx", None)
+    if ctx is not None and isinstance(err, click.exceptions.UsageError):
+        message += f" (see '{ctx.command_path} --help')"
+    return message
 
 
 app = typer.Typer(

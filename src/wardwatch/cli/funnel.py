@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from wardwatch.cli.paths import distinct_outputs, input_file, output_file
 from wardwatch.errors import InputError
 
 
@@ -31,10 +32,16 @@ def register(app: typer.Typer) -> None:
         """Funnel plot: compare groups fairly, with exact and overdispersion-adjusted 95% / 99.8% limits."""
         import pandas as pd
 
+        from wardwatch.csvsafe import write_csv
         from wardwatch.stats.funnel import funnel
 
-        if not input_csv.exists():
-            raise InputError(f"funnel: input file {input_csv} not found; give the path of a CSV file")
+        input_file(input_csv, "funnel: INPUT.csv")
+        output_file(out, "funnel: --out")
+        if limits_out is not None:
+            output_file(limits_out, "funnel: --limits")
+        if svg is not None:
+            output_file(svg, "funnel: --svg")
+        distinct_outputs(("INPUT.csv", input_csv), ("--out", out), ("--limits", limits_out), ("--svg", svg))
         if style not in ("spiegelhalter", "funnelplotr"):
             raise InputError(f"funnel: --style must be spiegelhalter or funnelplotr, not {style!r}")
         try:
@@ -48,10 +55,9 @@ def register(app: typer.Typer) -> None:
             unknown = [g for g in groups if g not in set(result.units["group"])]
             if unknown:
                 raise InputError(f"funnel: --highlight group(s) {', '.join(unknown)} not in column {group!r}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        result.units.to_csv(out, index=False)
+        write_csv(result.units, out)
         if limits_out is not None:
-            result.limits.to_csv(limits_out, index=False)
+            write_csv(result.limits, limits_out)
         if svg is not None:
             svg.write_text(result.plot(highlight=groups, title=title))
         units = result.units

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from wardwatch.cli.paths import distinct_outputs, output_file, warehouse_file
 from wardwatch.errors import InputError
 
 
@@ -34,20 +35,23 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Compute the indicators from the warehouse tables into the measures table."""
+        import duckdb
         from rich.console import Console
 
+        from wardwatch.csvsafe import neutralise
         from wardwatch.engines import ENGINES, open_duckdb, spark_over_duckdb, table_names
         from wardwatch.indicators import INDICATORS
         from wardwatch.indicators.engine import write_measures
         from wardwatch.indicators.store import export_csv, read_measures
 
         window = {"start": _date(start, "--from"), "end": _date(end, "--to")}
+        if window["start"] and window["end"] and window["start"] > window["end"]:
+            raise InputError(f"--from {start} is after --to {end}; give the window's first day first")
+        if out is not None:
+            output_file(out, "measures: --out")
         if engine not in ENGINES:
             raise InputError(f"--engine {engine!r}: choose duckdb or spark")
-        if not db.is_file():
-            raise InputError(
-                f"{db}: no such warehouse file; load data first (wardwatch load ...) or check --db"
-            )
+        warehouse_file(db, "--db")
         ids = list(indicator) if indicator else None
         for i in ids or []:
             if i not in INDICATORS:
@@ -56,7 +60,13 @@ def register(app: typer.Typer) -> None:
                 raise InputError(
                     f"--indicator {i}: loaded from published data (wardwatch load-published), not computed"
                 )
-        con = open_duckdb(db)
+        if out is not None:
+            distinct_outputs(("--db", db), ("--out", out))
+        try:
+            con = open_duckdb(db)
+        except duckdb.Error as exc:
+            first = " ".join(str(exc).split())
+            raise InputError(f"--db {db}: not a wardwatch warehouse ({first})") from None
         try:
             tables = set(table_names(con))
             wanted = [INDICATORS[i] for i in ids] if ids else [x for x in INDICATORS.values() if x.computed]
@@ -86,7 +96,7 @@ def register(app: typer.Typer) -> None:
             )
             if out is not None:
                 frame = run.frame if computed_only else read_measures(con)
-                export_csv(frame, out)
+                export_csv(neutralise(frame), out)
                 typer.echo(f"wrote {len(frame)} rows to {out}")
         finally:
             con.disconnect()

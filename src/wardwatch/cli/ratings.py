@@ -28,8 +28,11 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Recompute each provider's Overall rating from its five key questions; list disagreements."""
+    from wardwatch.cli.paths import input_file
     from wardwatch.ratings.published import check_published
 
+    if file is not None:
+        input_file(file, "ratings check: FILE")
     result = check_published(file, ruleset)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), default=str, ensure_ascii=False))
@@ -38,6 +41,12 @@ def check(
         f"rule set {result.ruleset}: {result.agree} of {result.providers} providers agree "
         f"({100 * result.rate:.1f}%)"
     )
+    if result.skipped:
+        listed = ", ".join(result.skipped[:10]) + (", ..." if len(result.skipped) > 10 else "")
+        typer.echo(
+            f"skipped {len(result.skipped)} of {result.providers + len(result.skipped)} providers "
+            f"with no published Overall rating: {listed}"
+        )
     for row in result.disagreements.to_dict("records"):
         name = f" {row['org_name']}" if row["org_name"] else ""
         kqs = ", ".join(
@@ -83,12 +92,17 @@ def aggregate(
     ] = None,
 ) -> None:
     """Aggregate any ratings table service → location → trust and write every rating with its explanation."""
+    from wardwatch.cli.paths import distinct_outputs, input_file, output_file
+    from wardwatch.csvsafe import write_csv
     from wardwatch.errors import InputError
     from wardwatch.ratings.aggregate import aggregate_ratings
     from wardwatch.ratings.overrides import OverrideStore
 
-    if not input_csv.exists():
-        raise InputError(f"{input_csv}: file not found")
+    input_file(input_csv, "ratings aggregate: INPUT_CSV")
+    output_file(out, "ratings aggregate: --out")
+    if overrides is not None:
+        input_file(overrides, "ratings aggregate: --overrides", allow_empty=True)
+    distinct_outputs(("INPUT_CSV", input_csv), ("--out", out), ("--overrides", overrides))
     include: bool | list[str] | None
     if include_additional is None:
         include = None
@@ -102,9 +116,10 @@ def aggregate(
     result = aggregate_ratings(
         input_csv, ruleset, include_additional=include, trust_from=trust_from, overrides=applied
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.to_frame().to_csv(out, index=False)
     frame = result.to_frame()
+    if frame.empty:
+        raise InputError(f"ratings aggregate: {input_csv} holds no ratings (header only?); nothing to write")
+    write_csv(frame, out)
     trusts = frame[(frame.level == "trust") & (frame.key_question == "overall")]
     typer.echo(
         f"wrote {len(frame)} ratings to {out} (rule set {result.ruleset}, "
@@ -132,8 +147,10 @@ def override(
     ] = None,
 ) -> None:
     """Record a human override of one rating, with a reason, in the audit trail."""
+    from wardwatch.cli.paths import output_file
     from wardwatch.ratings.overrides import OverrideStore, make_override
 
+    output_file(store, "ratings override: --store")
     record = make_override(
         level=level,
         org=org,

@@ -29,9 +29,15 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write OUT/report.html: summary table, SPC charts by CQC key question, mortality, ratings, actions."""
+        from wardwatch.cli.paths import output_folder, warehouse_file
         from wardwatch.report.format import SmallNumberRule
         from wardwatch.report.sections import build_full_report
 
+        as_of_date = _parse_date(as_of)
+        warehouse_file(db, "--db")
+        output_folder(out, "report: --out")
+        if mortality_dir is not None:
+            output_folder(mortality_dir, "report: --mortality-dir")
         # user mistakes raise wardwatch.errors.InputError: the root command prints one line, exit 2
         path = build_full_report(
             db,
@@ -41,7 +47,7 @@ def register(app: typer.Typer) -> None:
             mortality_dir=mortality_dir,
             small_numbers=SmallNumberRule(enabled=not no_suppress),
             run_mortality=not skip_mortality,
-            as_of=_parse_date(as_of),
+            as_of=as_of_date,
         )
         typer.echo(f"Report written to {path}")
 

@@ -9,6 +9,9 @@ from typing import Annotated
 
 import typer
 
+# ten times the large scale: more would not fit in memory on a server, let alone a laptop
+MAX_ED_ROWS = 50_000_000
+
 
 class ScaleName(str, Enum):
     small = "small"
@@ -31,7 +34,7 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         seed: Annotated[
-            int, typer.Option("--seed", help="Random seed: the same seed gives identical files.")
+            int, typer.Option("--seed", min=0, help="Random seed (0 or more): the same seed gives identical files.")
         ] = 0,
         scale: Annotated[
             ScaleName,
@@ -40,7 +43,7 @@ def register(app: typer.Typer) -> None:
         rows: Annotated[
             int | None,
             typer.Option(
-                "--rows", min=0, help="ED attendances in total over all trusts (overrides the scale's)."
+                "--rows", min=0, max=MAX_ED_ROWS, help="ED attendances in total over all trusts (overrides the scale's)."
             ),
         ] = None,
         fmt: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.parquet,
@@ -52,7 +55,10 @@ def register(app: typer.Typer) -> None:
         """
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        from wardwatch.cli.paths import output_folder
         from wardwatch.synth import DATASETS, synthesise
+
+        output_folder(out, "synth: --out")
 
         started = time.perf_counter()
         with Progress(

@@ -80,9 +80,21 @@ class RatingsResult:
         return str(self.get(org, level, key_question, location, service)["rating"])
 
 
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file; give a ratings table CSV")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty; give a ratings table CSV with a header row") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        first = " ".join(str(exc).split())
+        raise InputError(f"{path}: not a readable CSV ({first}); save it as UTF-8 CSV") from None
+
+
 def normalise_input(table: pd.DataFrame | str | Path) -> pd.DataFrame:
     """Rename synonyms, parse ratings and key questions, fill level; errors name the row."""
-    frame = pd.read_csv(table, dtype=str, keep_default_na=False) if isinstance(table, (str, Path)) else table.copy()
+    frame = _read_table(Path(table)) if isinstance(table, (str, Path)) else table.copy()
     frame.columns = [_SYNONYMS.get(c.strip().lower(), c.strip().lower()) for c in frame.columns]
     for required in ("org", "key_question", "rating"):
         if required not in frame.columns:

@@ -114,13 +114,17 @@ class OverrideStore:
         if self._is_duckdb:
             import duckdb
 
-            with duckdb.connect(str(self.path), read_only=True) as con:
-                exists = con.execute(
-                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
-                ).fetchone()[0]
-                if not exists:
-                    return []
-                frame = con.execute(f"SELECT * FROM {TABLE}").df()
+            try:
+                with duckdb.connect(str(self.path), read_only=True) as con:
+                    exists = con.execute(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
+                    ).fetchone()[0]
+                    if not exists:
+                        return []
+                    frame = con.execute(f"SELECT * FROM {TABLE}").df()
+            except duckdb.Error as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise InputError(f"{self.path}: not a readable DuckDB override store ({first})") from None
             rows = frame.to_dict("records")
         else:
             rows = []
@@ -130,8 +134,12 @@ class OverrideStore:
                         rows.append(json.loads(line))
                     except json.JSONDecodeError as exc:
                         raise InputError(f"{self.path} line {number}: not JSON ({exc.msg})") from None
+                    if not isinstance(rows[-1], dict):
+                        raise InputError(f"{self.path} line {number}: not an override record (a JSON object)")
         out = []
-        for row in rows:
+        for number, row in enumerate(rows, start=1):
+            if not str(row.get("reason") or "").strip() or not str(row.get("to_rating") or "").strip():
+                raise InputError(f"{self.path} record {number}: an override needs to_rating and a reason")
             clean = {k: (None if (v is None or (isinstance(v, float) and math.isnan(v))) else v) for k, v in row.items()}
             out.append(Override(**{k: clean.get(k) for k in OVERRIDE_COLUMNS}))
         return out

@@ -12,6 +12,7 @@ ratings with the rule set and reports agreement and every disagreement with the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -27,6 +28,7 @@ PUBLISHED_COLUMNS = ["org_code", "org_name", "publication_date", "service_popula
                      "rating_score", "rating"]
 SHIPPED = "cqc_ratings_nhs_providers_2019.csv"
 _KQ_LABELS = [kq.label for kq in KEY_QUESTIONS]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _kq_label(value: str) -> str:
@@ -56,10 +58,14 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else shipped_ratings_path()
     if not path.exists():
         raise InputError(f"{path}: file not found; give a CQC ratings export CSV")
+    if not path.is_file():
+        raise InputError(f"{path}: not a file; give a CQC ratings export CSV")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: the file is empty; give a CQC ratings export CSV") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a readable CSV ({exc})") from None
+        raise InputError(f"{path}: not a readable CSV ({' '.join(str(exc).split())})") from None
     missing = [c for c in ("org_code", "service_population_group", "key_question", "rating") if c not in frame]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(PUBLISHED_COLUMNS)}")
@@ -68,6 +74,13 @@ def load_published(path: str | Path | None = None) -> pd.DataFrame:
             frame[column] = ""
     for i, value in enumerate(frame["rating"], start=2):
         Rating.parse(value, f"{path} row {i}, column rating")
+    # the latest publication wins, by string order: only ISO dates sort in time order, and the
+    # day/month order of 01/04/2016 is never guessed
+    for i, value in enumerate(frame["publication_date"], start=2):
+        text = str(value).strip()
+        if text and not _ISO_DATE.fullmatch(text[:10]):
+            raise InputError(f"{path} row {i}, column publication_date: {text!r} is not an ISO date; "
+                             "write dates as 2019-04-01 (day/month order is never guessed)")
     return frame[PUBLISHED_COLUMNS + [c for c in frame.columns if c not in PUBLISHED_COLUMNS]]
 
 
@@ -77,6 +90,8 @@ class CheckResult:
 
     table: pd.DataFrame  # one row per provider with published and computed Overall and explanation
     ruleset: str
+    # providers in the export with no published Overall/Overall rating: nothing to check them against
+    skipped: tuple[str, ...] = ()
 
     @property
     def providers(self) -> int:
@@ -105,6 +120,8 @@ class CheckResult:
             "providers": self.providers,
             "agree": self.agree,
             "rate": self.rate,
+            "skipped": len(self.skipped),
+            "skipped_providers": list(self.skipped),
             "disagreements": self.disagreements[cols].to_dict("records"),
         }
 
@@ -113,8 +130,8 @@ def check_published(published: pd.DataFrame | str | Path | None = None,
                     ruleset: RuleSet | str = "nhs_trust_2014") -> CheckResult:
     """Recompute each provider's Overall/Overall from its five Overall key questions (methods 1.3).
 
-    Providers without an Overall/Overall rating are skipped; a missing key question counts as
-    "Not rated" (dropped before counting, as CQC does)."""
+    Providers without an Overall/Overall rating are skipped and listed in ``skipped``; a missing
+    key question counts as "Not rated" (dropped before counting, as CQC does)."""
     frame = published if isinstance(published, pd.DataFrame) else load_published(published)
     rs = load_ruleset(ruleset) if not isinstance(ruleset, RuleSet) else ruleset
     overall = frame[frame["service_population_group"].str.strip().str.lower() == "overall"].copy()
@@ -125,10 +142,12 @@ def check_published(published: pd.DataFrame | str | Path | None = None,
     meta = overall.groupby("org_code").agg(org_name=("org_name", "first"),
                                            publication_date=("publication_date", "max"))
     rows = []
+    checked: set[str] = set()
     for org_code, ratings in wide.iterrows():
         published_overall = ratings.get("Overall")
         if published_overall is None or pd.isna(published_overall):
             continue
+        checked.add(str(org_code))
         kq_ratings = [Rating.parse(ratings.get(label)) for label in _KQ_LABELS]
         result = aggregate_list(kq_ratings, rs, "key questions")
         published_rating = Rating.parse(published_overall)
@@ -149,4 +168,6 @@ def check_published(published: pd.DataFrame | str | Path | None = None,
     if table.empty:
         raise InputError("no provider with an Overall/Overall rating found (service_population_group 'Overall', "
                          "key_question 'Overall')")
-    return CheckResult(table, rs.id)
+    providers = pd.unique(frame["org_code"].astype(str).str.strip())
+    skipped = tuple(sorted(code for code in providers if code and code not in checked))
+    return CheckResult(table, rs.id, skipped)

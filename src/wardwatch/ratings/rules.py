@@ -117,7 +117,17 @@ def load_ruleset(name_or_path: str | Path = "nhs_trust_2014") -> RuleSet:
         return name_or_path
     path = Path(str(name_or_path))
     if path.suffix in {".yaml", ".yml"} and path.exists():
-        return _parse(yaml.safe_load(path.read_text()), str(path))
+        if not path.is_file():
+            raise InputError(f"rule set {path} is not a file; give a YAML file")
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            first = " ".join(str(exc).split())
+            raise InputError(f"rule set {path} is not valid YAML ({first})") from None
+        if not isinstance(doc, Mapping):
+            raise InputError(f"rule set {path} must be a YAML mapping (id, version, rules, ...); "
+                             "see wardwatch/ratings/rulesets/*.yaml")
+        return _parse(doc, str(path))
     return _load_shipped(str(name_or_path))
 
 

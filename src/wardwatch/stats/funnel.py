@@ -218,8 +218,44 @@ def _unadjusted(n: np.ndarray, ftype: str, method: str, style: str, target: floa
             out[f"ul{tag}"] = target * poisson_ratio_limits_chisq(n, hi_p)
         else:
             family = "binomial" if ftype == "PR" else "poisson"
-            out[f"ll{tag}"] = interpolated_quantile_limits(n, target, lo_p, family)
-            out[f"ul{tag}"] = interpolated_quantile_limits(n, target, hi_p, family)
+            out[f"ll{tag}"] = count_quantile_limits(n, target, lo_p, family)
+            out[f"ul{tag}"] = count_quantile_limits(n, target, hi_p, family)
+    return out
+
+
+# Beyond this variance of the count, exact quantiles are pointless and unsafe: the discreteness
+# they capture is under sd * 1e-4 of a limit's place (the Cornish-Fisher remainder below is of
+# order 1/sd counts), while scipy's binom.ppf/poisson.ppf loop without end or return NaN once
+# counts near 2**53 (issue 12: denominators of 1e16 hung `wardwatch funnel`).
+NORMAL_FROM_VARIANCE = 1e8
+
+
+def count_quantile_limits(denominator: np.ndarray, target: float, prob: float, family: str) -> np.ndarray:
+    """Spiegelhalter's interpolated exact limit, or its normal approximation for huge counts.
+
+    Where the count's variance exceeds ``NORMAL_FROM_VARIANCE`` the limit is the continuity-
+    corrected normal quantile with the first Cornish-Fisher (skewness) term, which is what the
+    interpolated discrete quantile r_p - alpha tends to: (mu + sd (z + g (z^2 - 1) / 6) - 0.5) / n.
+    """
+    n = np.asarray(denominator, dtype=float)
+    if family == "binomial":
+        scale = np.maximum(np.rint(n), 1.0)
+        mean, variance = scale * target, scale * target * (1.0 - target)
+        skew_numerator = 1.0 - 2.0 * target
+    else:
+        scale = n
+        mean = variance = target * n
+        skew_numerator = 1.0
+    large = variance > NORMAL_FROM_VARIANCE
+    out = np.empty_like(n)
+    if (~large).any():
+        out[~large] = interpolated_quantile_limits(n[~large], target, prob, family)
+    if large.any():
+        sd = np.sqrt(variance[large])
+        z = stats.norm.ppf(prob)
+        count = mean[large] + sd * (z + skew_numerator / sd * (z * z - 1.0) / 6.0) - 0.5
+        limit = np.maximum(count / scale[large], 0.0)
+        out[large] = np.minimum(limit, 1.0) if family == "binomial" else limit
     return out
 
 
@@ -307,6 +343,13 @@ def funnel(
     if bad.any():
         raise InputError(f"missing or non-numeric {numerator}/{denominator} for group(s) "
                          f"{', '.join(agg.loc[bad, 'group'].head(5))}; fill or remove those rows")
+    huge = ~np.isfinite(agg["numerator"]) | ~np.isfinite(agg["denominator"])
+    with np.errstate(over="ignore"):  # an overflowing total is the error reported here
+        totals_finite = np.isfinite(agg["denominator"].sum()) and np.isfinite(agg["numerator"].sum())
+    if huge.any() or not totals_finite:
+        g = agg.loc[huge, "group"].head(5) if huge.any() else agg["group"].head(5)
+        raise InputError(f"{numerator}/{denominator} must be finite numbers (no inf, none near 1e308); "
+                         f"check group(s) {', '.join(g)}")
     # the value is O/E on the unrounded expected count; the SHMI method rounds E to 2 dp for the
     # transform, z-scores and limits (as FunnelPlotR does and NHS Digital publishes E)
     value = (agg["numerator"] / agg["denominator"]).to_numpy()
