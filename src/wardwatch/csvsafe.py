@@ -69,3 +69,22 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **to_csv: Any) -> Path:
     to_csv.setdefault("index", False)
     neutralise(frame).to_csv(path, **to_csv)
     return path
+
+
+def restore_cell(value: Any) -> Any:
+    """Undo ``safe_cell`` when wardwatch reads back a CSV it wrote (an action plan edited in a
+    spreadsheet and loaded again): ``'=x`` becomes ``=x``; any other text is left as it is."""
+    if isinstance(value, str) and value.startswith("'") and is_formula_cell(value[1:]):
+        return value[1:]
+    return value
+
+
+def restore(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a text frame read from a ``write_csv`` file, with ``restore_cell`` applied."""
+    out = frame.copy()
+    out.columns = [restore_cell(c) for c in out.columns]
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            out.isetitem(position, column.map(restore_cell, na_action="ignore"))
+    return out

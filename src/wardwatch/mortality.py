@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wardwatch.csvsafe import write_csv
 from wardwatch.errors import InputError
 from wardwatch.stats.cusum import CusumResult, run_cusums, threshold_for_chart
 from wardwatch.stats.exact import garwood_interval
@@ -476,18 +477,18 @@ def run_mortality(
 
     files: dict[str, Path] = {}
     files["smr"] = out / "smr.csv"
-    smr.to_csv(files["smr"], index=False)
+    write_csv(smr, files["smr"])
     if funnel_sepsis is not None:
         files["funnel_sepsis"] = out / "funnel_sepsis.csv"
-        funnel_sepsis.units.to_csv(files["funnel_sepsis"], index=False)
+        write_csv(funnel_sepsis.units, files["funnel_sepsis"])
     files["cusum_alerts"] = out / "cusum_alerts.csv"
-    alerts.to_csv(files["cusum_alerts"], index=False)
+    write_csv(alerts, files["cusum_alerts"])
     files["cusum_thresholds"] = out / "cusum_thresholds.csv"
-    thresholds.to_csv(files["cusum_thresholds"], index=False)
+    write_csv(thresholds, files["cusum_thresholds"])
     files["calibration"] = out / "calibration.csv"
-    calibration.to_csv(files["calibration"], index=False)
+    write_csv(calibration, files["calibration"])
     files["calibration_levels"] = out / "calibration_levels.csv"
-    levels.to_csv(files["calibration_levels"], index=False)
+    write_csv(levels, files["calibration_levels"])
     files["model"] = out / "model.json"
     fitted.save(files["model"])
     files["settings"] = out / "mortality_settings.json"

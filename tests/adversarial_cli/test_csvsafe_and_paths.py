@@ -108,7 +108,7 @@ def test_paths(tmp_path):
         output_folder(tmp_path / "f.csv" / "x", "--out")
     with pytest.raises(InputError, match="same file"):
         distinct_outputs(("--out", tmp_path / "a.csv"), ("--summary", tmp_path / "." / "a.csv"))
-    with pytest.raises(InputError, match="not a DuckDB"):
+    with pytest.raises(InputError, match="not a wardwatch warehouse"):
         warehouse_file(tmp_path / "f.csv")
     with pytest.raises(InputError, match="empty file"):
         warehouse_file(tmp_path / "empty.csv")

@@ -20,6 +20,7 @@ from wardwatch.actions.model import (
     ActionPlan,
     format_link,
 )
+from wardwatch.csvsafe import restore, write_csv
 from wardwatch.errors import InputError
 
 
@@ -91,8 +92,8 @@ def load_plan_csv(findings_csv: str | Path, actions_csv: str | Path, org_code: s
     for p in (findings_csv, actions_csv):
         if not Path(p).exists():
             raise InputError(f"{p}: file not found")
-    findings = pd.read_csv(findings_csv, dtype=str, keep_default_na=False)
-    actions = pd.read_csv(actions_csv, dtype=str, keep_default_na=False)
+    findings = restore(pd.read_csv(findings_csv, dtype=str, keep_default_na=False))
+    actions = restore(pd.read_csv(actions_csv, dtype=str, keep_default_na=False))
     for name, frame, needed in (("findings", findings, ["id", "date", "key_question"]),
                                 ("actions", actions, ["id", "finding_id", "title", "start", "due"])):
         missing = [c for c in needed if c not in frame.columns]
@@ -114,10 +115,10 @@ def save_plan(plan: ActionPlan, path: str | Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     findings = plan.findings_frame()
     findings.insert(0, "org_code", plan.org_code)
-    findings.to_csv(path / "findings.csv", index=False)
+    write_csv(findings, path / "findings.csv")
     actions = plan.actions_frame()
     actions["indicators"] = [";".join(format_link(x) for x in a.indicators) for a in plan.actions]
-    actions[ACTION_COLUMNS].to_csv(path / "actions.csv", index=False)
+    write_csv(actions[ACTION_COLUMNS], path / "actions.csv")
 
 
 def demo_plan() -> ActionPlan:

@@ -191,6 +191,11 @@ def demo(
 ) -> None:
     """Write the demo action plan of the synthetic trust ZFV."""
     from wardwatch.actions.store import demo_plan, save_plan
+    from wardwatch.cli.paths import output_file, output_folder
 
+    if out.suffix.lower() in (".yaml", ".yml"):
+        output_file(out, "actions demo: --out")
+    else:
+        output_folder(out, "actions demo: --out")
     save_plan(demo_plan(), out)
     typer.echo(f"demo action plan written to {out}")

@@ -38,7 +38,6 @@ def register(app: typer.Typer) -> None:
         import duckdb
         from rich.console import Console
 
-        from wardwatch.csvsafe import neutralise
         from wardwatch.engines import ENGINES, open_duckdb, spark_over_duckdb, table_names
         from wardwatch.indicators import INDICATORS
         from wardwatch.indicators.engine import write_measures
@@ -96,7 +95,7 @@ def register(app: typer.Typer) -> None:
             )
             if out is not None:
                 frame = run.frame if computed_only else read_measures(con)
-                export_csv(neutralise(frame), out)
+                export_csv(frame, out)
                 typer.echo(f"wrote {len(frame)} rows to {out}")
         finally:
             con.disconnect()

@@ -34,15 +34,15 @@ def register(app: typer.Typer) -> None:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
         from rich.table import Table
 
+        from wardwatch.cli.paths import input_file, output_folder, warehouse_file
         from wardwatch.mortality import run_mortality, sepsis_answer
         from wardwatch.stats.riskmodel import load
 
-        if not db.exists():
-            raise InputError(f"mortality: warehouse {db} not found; create it with `wardwatch load`")
+        warehouse_file(db, "mortality: --db")
+        output_folder(out, "mortality: --out")
         fitted = None
         if model is not None:
-            if not model.exists():
-                raise InputError(f"mortality: model file {model} not found")
+            input_file(model, "mortality: --model")
             try:
                 fitted = load(model)
             except (ValueError, KeyError) as exc:

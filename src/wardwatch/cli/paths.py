@@ -77,23 +77,15 @@ def distinct_outputs(*named: tuple[str, Path | None]) -> None:
         seen[key] = what
 
 
-_DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file (after the header checksum)
-
-
 def warehouse_file(path: Path, what: str = "--db") -> Path:
-    """``path`` if it is an existing DuckDB file; an empty or foreign file is refused, not opened.
+    """``path`` if it is an existing wardwatch warehouse file; an empty or foreign file is refused
+    before DuckDB opens it (the check itself is the warehouse module's, the one way in)."""
+    from wardwatch.warehouse import check_warehouse_file
 
-    DuckDB would turn an empty file into a fresh database and fail with a traceback on a foreign one.
-    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{what} {path} does not exist (no such warehouse file); load data first "
                          f"(wardwatch load ...) or check {what}")
     input_file(path, what, allow_empty=True)
-    if path.stat().st_size == 0:
-        raise InputError(f"{what} {path} is an empty file, not a warehouse; load data first (wardwatch load ...)")
-    with path.open("rb") as handle:
-        head = handle.read(12)
-    if head[8:12] != _DUCKDB_MAGIC:
-        raise InputError(f"{what} {path} is not a DuckDB warehouse file; give the file `wardwatch load` wrote")
+    check_warehouse_file(path)
     return path

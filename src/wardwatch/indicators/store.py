@@ -9,6 +9,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
+from wardwatch.csvsafe import write_csv
 from wardwatch.engines import table_names
 from wardwatch.warehouse import MEASURES_SCHEMA
 
@@ -97,7 +98,7 @@ def export_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write measures to CSV (ISO dates, blank for missing codes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    write_csv(frame, path)
     return path
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from wardwatch.errors import InputError
 from wardwatch.live.events import ENCOUNTER, ORDER, Event, MessageError, to_ts
 from wardwatch.live.fold import StoredEvent, fold_encounter, fold_order
 from wardwatch.live.hl7v2 import Hl7Reader, Hl7Translator, build_ack
@@ -73,7 +74,13 @@ _IMAGING_COLUMNS = ("request_id", "visit_id", "patient_ref", "org_code", "site_c
 
 
 def live_path(db: Path) -> Path:
-    """The live database that belongs to warehouse ``db``."""
+    """The live database that belongs to warehouse ``db`` (InputError when ``db`` cannot name one)."""
+    db = Path(db)
+    if not db.name or db.is_dir():
+        raise InputError(f"--db {str(db)!r} is a folder or empty; give the warehouse file name, "
+                         "e.g. build/warehouse.duckdb (live state goes beside it)")
+    if not db.parent.is_dir():
+        raise InputError(f"--db {db}: folder {db.parent} does not exist; create it first")
     return db.with_name(db.name + ".live.sqlite")
 
 
