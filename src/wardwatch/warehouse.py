@@ -59,10 +59,21 @@ class WarehouseBusy(InputError):
     """Another process holds the warehouse file (DuckDB allows one writer, or many readers)."""
 
 
+#: Tables wardwatch writes besides one per contract; defined here, the one module that owns the
+#: warehouse, so the check of a foreign file knows them all.
+MEASURES_TABLE = "measures"
+QUARANTINE_TABLE = "quarantine"
+CUT_OFFS_TABLE = "measures_data_until"
+CQC_RATINGS_TABLE = "cqc_ratings"
+ORGANISATIONS_TABLE = "organisations"
+RATING_OVERRIDES_TABLE = "rating_overrides"
+
+
 def _wardwatch_tables() -> set[str]:
     from wardwatch.contracts.schema import CONTRACTS
 
-    return {*CONTRACTS, "measures", "quarantine", MARKER_TABLE}
+    return {*CONTRACTS, MEASURES_TABLE, QUARANTINE_TABLE, CUT_OFFS_TABLE, CQC_RATINGS_TABLE,
+            ORGANISATIONS_TABLE, RATING_OVERRIDES_TABLE, MARKER_TABLE}
 
 
 def _describe(head: bytes) -> str:

@@ -11,12 +11,12 @@ import pyarrow as pa
 
 from wardwatch.csvsafe import write_csv
 from wardwatch.engines import table_names
-from wardwatch.warehouse import MEASURES_SCHEMA
+from wardwatch.warehouse import CUT_OFFS_TABLE, MEASURES_SCHEMA
 
 MEASURES = "measures"
 #: the extract cut-off per indicator and organisation (engine.data_until): a period ending after
 #: it is incomplete; kept beside ``measures`` so the measures columns stay as published data have them
-CUT_OFFS = "measures_data_until"
+CUT_OFFS = CUT_OFFS_TABLE
 
 
 def ensure_measures_table(con: ibis.BaseBackend) -> None:

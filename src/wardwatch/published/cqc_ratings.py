@@ -30,8 +30,9 @@ from wardwatch.published._common import (
     read_rows,
 )
 from wardwatch.ratings.model import KEY_QUESTIONS, Rating
+from wardwatch.warehouse import CQC_RATINGS_TABLE
 
-TABLE = "cqc_ratings"
+TABLE = CQC_RATINGS_TABLE
 KEY = ("org_code", "service", "key_question", "publication_date")
 SCHEMA = pa.schema(
     [

@@ -15,8 +15,9 @@ import pyarrow as pa
 
 from wardwatch.engines import table_names
 from wardwatch.published._common import LoadResult, check_org_codes, check_unique, fail_first, read_rows
+from wardwatch.warehouse import ORGANISATIONS_TABLE
 
-TABLE = "organisations"
+TABLE = ORGANISATIONS_TABLE
 SOURCE = "NHS provider lookup (ODS)"
 SCHEMA = pa.schema(
     [

@@ -18,10 +18,11 @@ import pandas as pd
 
 from wardwatch.errors import InputError
 from wardwatch.ratings.model import Level, Rating, parse_key_question
+from wardwatch.warehouse import RATING_OVERRIDES_TABLE
 
 OVERRIDE_COLUMNS = ["level", "org", "location", "service", "key_question", "from_rating", "to_rating",
                     "reason", "who", "when"]
-TABLE = "rating_overrides"
+TABLE = RATING_OVERRIDES_TABLE
 
 
 @dataclass(frozen=True)
