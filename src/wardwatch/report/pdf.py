@@ -21,7 +21,7 @@ from wardwatch.errors import InputError, WardwatchError
 if TYPE_CHECKING:
     import weasyprint
 
-__all__ = ["PdfRendererMissing", "html_to_pdf", "local_only_fetcher"]
+__all__ = ["PdfRendererMissing", "html_to_pdf", "local_only_fetcher", "require_renderer"]
 
 _SYSTEM_DEPS_HINT = (
     "install them with `bash scripts/system-deps.sh` (as root, Debian/Ubuntu: Pango, fonts, "
@@ -44,6 +44,11 @@ def _import_weasyprint() -> Any:
             f"PDF output needs system libraries WeasyPrint could not load ({exc}); {_SYSTEM_DEPS_HINT}."
         ) from None
     return weasyprint
+
+
+def require_renderer() -> None:
+    """Raise PdfRendererMissing (saying how to install it) unless WeasyPrint and Pango load."""
+    _import_weasyprint()
 
 
 def local_only_fetcher(root: Path) -> weasyprint.urls.URLFetcher:
