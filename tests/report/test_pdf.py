@@ -15,6 +15,7 @@ import threading
 from html import unescape
 from importlib.resources import files
 from pathlib import Path
+from typing import ClassVar
 
 import duckdb
 import pytest
@@ -91,7 +92,7 @@ def report_pdf(tmp_path_factory, renderer) -> tuple[Path, Path]:
 def indicator_titles(html: Path) -> list[str]:
     """The h3 of every indicator article: the titles a reader must find in the PDF."""
     page = html.read_text(encoding="utf-8")
-    titles = re.findall(r'<article class="indicator"[^>]*>\s*<h3[^>]*>(.*?)</h3>', page, flags=re.S)
+    titles = re.findall(r'<article class="indicator"[^>]*>\s*<h3[^>]*>(.*?)</h3>', page, flags=re.DOTALL)
     return [unescape(re.sub(r"<[^>]+>", "", t)).strip() for t in titles]
 
 
@@ -127,6 +128,7 @@ def test_every_indicator_title_is_selectable_text(report_pdf):
 @pytest.mark.slow
 def test_bookmarks_follow_headings_and_point_at_their_page(report_pdf):
     import pypdf  # dev dependency: a missing one fails here, it does not skip
+
     html, pdf = report_pdf
     reader = pypdf.PdfReader(str(pdf))
     pages = pdf_pages_text(pdf)
@@ -157,7 +159,9 @@ def test_long_table_repeats_its_header_and_never_cuts_a_row(tmp_path, renderer):
     # rows 2 to 10 lines tall over several pages: without `break-inside: avoid` on rows, some
     # straddle a page break (checked by deleting the rule: rows 7, 14, 21... were cut)
     rows = "".join(
-        f"<tr><th scope='row'>row-{i}-top" + "<br>middle" * (i % 9) + f"<br>row-{i}-bottom</th><td>{i}</td></tr>"
+        f"<tr><th scope='row'>row-{i}-top"
+        + "<br>middle" * (i % 9)
+        + f"<br>row-{i}-bottom</th><td>{i}</td></tr>"
         for i in range(60)
     )
     body = (
@@ -204,9 +208,9 @@ def test_chart_and_its_caption_are_never_cut_across_pages(tmp_path, renderer):
 
 
 class _CountingHandler(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         type(self).requests.append(self.path)
         self.send_response(404)
         self.end_headers()
@@ -272,3 +276,13 @@ def test_cli_writes_pdf_beside_html(cli, warehouse, tmp_path, renderer):
     assert (out / "report.html").is_file()
     assert "PDF written to" in result.output
     assert int(pdf_info(out / "report.pdf")["Pages"]) > 1
+
+
+@pytest.mark.slow
+def test_unwritable_pdf_path_is_an_input_error(tmp_path, renderer):
+    html = tmp_path / "r.html"
+    html.write_text("<!DOCTYPE html><title>t</title><p>x</p>", encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot write the PDF"):
+        html_to_pdf(html, blocker / "report.pdf")

@@ -37,7 +37,9 @@ def _import_weasyprint() -> Any:
     try:
         import weasyprint
     except ImportError as exc:
-        raise PdfRendererMissing(f"PDF output needs the Python package WeasyPrint ({exc}); {_SYSTEM_DEPS_HINT}.") from None
+        raise PdfRendererMissing(
+            f"PDF output needs the Python package WeasyPrint ({exc}); {_SYSTEM_DEPS_HINT}."
+        ) from None
     except OSError as exc:
         # WeasyPrint loads Pango with cffi at import time: a missing shared library is an OSError
         raise PdfRendererMissing(
@@ -105,9 +107,12 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
         url_fetcher=local_only_fetcher(folder),
         media_type="print",
     )
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
+    pdf_bytes = document.write_pdf()  # rendered in memory: a failed render leaves no half-written file
     try:
-        document.write_pdf(str(pdf_path))
+        pdf_path.parent.mkdir(parents=True, exist_ok=True)
+        pdf_path.write_bytes(pdf_bytes)
     except OSError as exc:
-        raise InputError(f"{pdf_path}: cannot write the PDF ({exc.strerror or exc}); choose a writable folder") from None
+        raise InputError(
+            f"{pdf_path}: cannot write the PDF ({exc.strerror or exc}); choose a writable folder"
+        ) from None
     return pdf_path
