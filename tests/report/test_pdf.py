@@ -286,3 +286,17 @@ def test_unwritable_pdf_path_is_an_input_error(tmp_path, renderer):
     blocker.write_text("not a folder", encoding="utf-8")
     with pytest.raises(InputError, match="cannot write the PDF"):
         html_to_pdf(html, blocker / "report.pdf")
+
+
+def test_missing_renderer_is_one_clear_error_before_the_report_is_built(cli, monkeypatch, tmp_path):
+    import sys
+
+    from wardwatch.report.pdf import PdfRendererMissing
+
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what an absent package looks like to import
+    with pytest.raises(PdfRendererMissing, match=r"scripts/system-deps\.sh"):
+        require_renderer()
+    result = cli("report", "--db", tmp_path / "none.duckdb", "--out", tmp_path / "out", "--pdf")
+    assert result.exit_code == 2
+    assert "Error:" in result.output and "system-deps.sh" in result.output
+    assert not (tmp_path / "out" / "report.html").exists()
