@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
         no_suppress: bool = typer.Option(
             False, "--no-suppress", help="Clinical edition: counts 1-7 and patient-by-patient CUSUM/VLAD charts (not for publication)."
         ),
+        pdf: bool = typer.Option(
+            False, "--pdf", help="Also write OUT/report.pdf (A4, bookmarks, page numbers; needs WeasyPrint)."
+        ),
     ) -> None:
         """Write OUT/report.html: summary table, SPC charts by CQC key question, mortality, ratings, actions."""
         from wardwatch.cli.paths import output_folder, warehouse_file
@@ -38,6 +41,10 @@ def register(app: typer.Typer) -> None:
         output_folder(out, "report: --out")
         if mortality_dir is not None:
             output_folder(mortality_dir, "report: --mortality-dir")
+        if pdf:
+            from wardwatch.report.pdf import require_renderer
+
+            require_renderer()  # fail before the slow part, not after it
         # user mistakes raise wardwatch.errors.InputError: the root command prints one line, exit 2
         path = build_full_report(
             db,
@@ -50,6 +57,11 @@ def register(app: typer.Typer) -> None:
             as_of=as_of_date,
         )
         typer.echo(f"Report written to {path}")
+        if pdf:
+            from wardwatch.report.pdf import html_to_pdf
+
+            pdf_path = html_to_pdf(path, path.with_suffix(".pdf"))
+            typer.echo(f"PDF written to {pdf_path}")
 
 
 def _parse_date(value: str | None) -> date | None:
