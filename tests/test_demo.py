@@ -115,7 +115,10 @@ def test_action_plan_section(demo):
     # the injected signals (wardwatch.synth.signals): the matron and 24/7 imaging monitoring worked,
     # the staffing review (a control with no injected change) did not move its indicator
     assert ">improved<" in rows["A01"] and ">improved<" in rows["A02"]
-    assert ">no change<" in rows["A03"]
+    # (an AR(1) wander, so since issue 13 its baseline may already show a signal: then the verdict
+    # is "not assessable"; what matters is that the control is never credited or blamed)
+    a03 = re.findall(r'class="effect-[a-z-]*">([^<]*)<', rows["A03"])
+    assert a03 and set(a03) <= {"no change", "no change (low power)", "not assessable"}, a03
     # in progress and past due on 31 March 2020
     assert "Overdue" in rows["A05"] and "Overdue" not in rows["A01"]
 

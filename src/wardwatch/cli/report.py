@@ -36,15 +36,15 @@ def register(app: typer.Typer) -> None:
         from wardwatch.report.format import SmallNumberRule
         from wardwatch.report.sections import build_full_report
 
+        if pdf:
+            from wardwatch.report.pdf import require_renderer
+
+            require_renderer()  # fail before the slow part, not after it
         as_of_date = _parse_date(as_of)
         warehouse_file(db, "--db")
         output_folder(out, "report: --out")
         if mortality_dir is not None:
             output_folder(mortality_dir, "report: --mortality-dir")
-        if pdf:
-            from wardwatch.report.pdf import require_renderer
-
-            require_renderer()  # fail before the slow part, not after it
         # user mistakes raise wardwatch.errors.InputError: the root command prints one line, exit 2
         path = build_full_report(
             db,

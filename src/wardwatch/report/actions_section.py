@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from wardwatch.actions.effect import PlanEffects
 from wardwatch.report.views import ActionsView, ActionView, Figure, LinkedIndicatorView
 
 EFFECT_LABELS = {
@@ -50,25 +51,14 @@ def evaluate(plan: Any, con: Any, focal_org: str) -> Any:
     return evaluate_plan(plan, read_org_measures(con, focal_org), org_code=focal_org)
 
 
-def effect_frame(evaluation: Any) -> pd.DataFrame:
-    """The evaluation as a frame with at least ``action_id, indicator_id, effect`` (and ``detail``)."""
+def effect_frame(evaluation: PlanEffects | pd.DataFrame | None) -> pd.DataFrame:
+    """``action_id, indicator_id, effect`` (the verdict) and ``detail`` (its reason, with the effect
+    size and interval) from the actions module's evaluation (or its ``to_frame()``)."""
     if evaluation is None:
         return pd.DataFrame(columns=["action_id", "indicator_id", "effect", "detail"])
-    frame = evaluation.to_frame() if hasattr(evaluation, "to_frame") else pd.DataFrame(evaluation)
-    frame = frame.copy()
-    if "effect" not in frame.columns:
-        for alt in ("verdict", "result", "classification", "outcome"):
-            if alt in frame.columns:
-                frame["effect"] = frame[alt]
-                break
-    if "detail" not in frame.columns:
-        for alt in ("explanation", "reason", "note", "message"):
-            if alt in frame.columns:
-                frame["detail"] = frame[alt]
-                break
-        else:
-            frame["detail"] = ""
-    return frame
+    frame = evaluation if isinstance(evaluation, pd.DataFrame) else evaluation.to_frame()
+    return pd.DataFrame({"action_id": frame["action_id"], "indicator_id": frame["indicator_id"],
+                         "effect": frame["verdict"], "detail": frame["reason"].fillna("")})
 
 
 def actions_view(
