@@ -46,6 +46,9 @@ class NationalFunnel:
     result: FunnelResult
     year_start: date  # 1 April of the financial year
     n_trusts: int
+    #: what the drawing reads (``funnel_svg`` hashes its whole input frame: fewer columns, faster pages)
+    drawn: pd.DataFrame
+    by_group: dict[str, pd.Series]
 
     @property
     def label(self) -> str:
@@ -184,8 +187,13 @@ def _national_funnel(measures: pd.DataFrame, indicator_id: str) -> NationalFunne
     sums = in_year.groupby("org_code", as_index=False)[["numerator", "denominator"]].sum()
     if len(sums) < 3:
         return None
-    result = funnel(sums, group="org_code", numerator="numerator", denominator="denominator", type="PR")
-    return NationalFunnel(indicator_id, result, date(year, 4, 1), len(sums))
+    # 150 points per limit curve are smooth at the drawn width and keep every page quick to draw
+    result = funnel(sums, group="org_code", numerator="numerator", denominator="denominator", type="PR",
+                    limit_points=150)
+    units = result.units
+    drawn = units[["group", "denominator", "value", "target", "outlier", "band"]].copy()
+    by_group = {str(row["group"]): row for _, row in units.iterrows()}
+    return NationalFunnel(indicator_id, result, date(year, 4, 1), len(sums), drawn, by_group)
 
 
 def prepare(con: ibis.BaseBackend, db_label: str | None = None) -> PublicData:

@@ -164,15 +164,14 @@ def _funnel_figure(data: PublicData, org: str, indicator_id: str, section: Secti
     if national is None:
         return None
     units = national.result.units
-    row = units[units["group"] == org]
-    if row.empty:
+    r = national.by_group.get(org)
+    if r is None:
         if len(_rows(data, org, indicator_id)):
             section.missing.append(
                 f"{title}: this trust did not report all 12 months of {national.label} in "
                 f"{AE_MONTHLY_SOURCE}, so it is not in the national funnel.")
         return None
-    r = row.iloc[0]
-    svg = funnel_svg(units, national.result.limits, highlight=org, value_format="percent", improvement="increase",
+    svg = funnel_svg(national.drawn, national.result.limits, highlight=org, value_format="percent", improvement="increase",
                      title=f"{title}, {national.label}: all trusts, {org} highlighted",
                      x_label="Attendances in the year", y_label="Seen within 4 hours")
     rank = int((units["value"] > r["value"]).sum()) + 1
