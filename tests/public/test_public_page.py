@@ -53,8 +53,8 @@ def _csv(name: str) -> list[dict[str, str]]:
 class _Checker(HTMLParser):
     """Parses the page; records unbalanced tags and the text of the page."""
 
-    VOID = {"meta", "br", "img", "input", "link", "hr", "col", "path", "circle", "line", "rect", "polyline",
-            "polygon", "use", "stop", "ellipse"}
+    VOID = frozenset({"meta", "br", "img", "input", "link", "hr", "col", "path", "circle", "line", "rect", "polyline",
+            "polygon", "use", "stop", "ellipse"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -236,3 +236,25 @@ def test_small_counts_are_left_out_of_the_charts(public_data):
     for (code, indicator_id), points in public_data.spc_points.items():
         assert not points["n"].between(1, 7).any(), (code, indicator_id)
         assert not points["y"].mul(points["n"]).round().between(1, 7).any(), (code, indicator_id)
+
+
+def test_a_warehouse_with_a_banded_shmi_file_shows_the_band(tmp_path):
+    # --db with other publications: here an SHMI file that carries NHS Digital's banding column
+    from wardwatch.public.data import prepare
+    from wardwatch.published import load_published
+    from wardwatch.warehouse import connect_duckdb
+
+    path = tmp_path / "shmi.csv"
+    path.write_text("year,org_code,shmi,banding\n2021,RAA,1.21,1\n2021,RBB,1.00,2\n2022,RAA,1.15,2\n"
+                    "2021,RCC,0.85,3\n", encoding="utf-8")
+    con = connect_duckdb(None)
+    load_published("shmi", path, con)
+    data = prepare(con, "test warehouse")
+    con.disconnect()
+    assert data.org_codes() == ["RAA", "RBB", "RCC"]
+    html = render_org(data, "RAA", generated_at=FIXED)
+    assert html.count("<figure>") == 1  # the SHMI trend, nothing else
+    text = _parse(html)
+    assert "2021 1.2100 1 higher than expected 2022 1.1500 2 as expected" in text
+    assert "Published data report: RAA (RAA)" in text  # no provider lookup in this warehouse: the code
+    assert _missing_line(AE_MONTHLY_SOURCE) in text and _missing_line(KH03_SOURCE) in text

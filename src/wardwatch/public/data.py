@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import ibis
 import pandas as pd
@@ -233,5 +232,12 @@ def load_public_data(db: str | Path | None = None) -> PublicData:
         con.disconnect()
 
 
-__all__ = ["FUNNEL_INDICATORS", "NationalFunnel", "PublicData", "SPC_INDICATORS", "build_warehouse",
-           "load_public_data", "prepare"]
+__all__ = [
+    "FUNNEL_INDICATORS",
+    "SPC_INDICATORS",
+    "NationalFunnel",
+    "PublicData",
+    "build_warehouse",
+    "load_public_data",
+    "prepare",
+]

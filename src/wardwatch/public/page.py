@@ -242,8 +242,7 @@ def shmi_section(data: PublicData, org: str, story: list[str]) -> Section:
     for _, r in rows.iterrows():
         band = bands.get(r["period_start"])
         table_rows.append((format_period(r["period_start"], "year"), f"{r['value']:.4f}",
-                           SHMI_BANDS.get(band, "not in the published file") if band is not None and band == band
-                           else "not in the published file"))
+                           SHMI_BANDS.get(band, "not in the published file")))
     section.tables.append(Table(f"SHMI and banding by year. {where}", ("Year", "SHMI", "Band"),
                                 tuple(table_rows)))
     if bands.empty:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import jinja2
@@ -47,6 +47,6 @@ def environment() -> jinja2.Environment:
 
 def render_html(view: PageView, generated_at: str | None = None) -> str:
     """The complete, self-contained page (no external resources)."""
-    when = generated_at or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = generated_at or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return environment().get_template("public.html.j2").render(v=view, css=Markup(stylesheet()),
                                                                generated_at=when)
