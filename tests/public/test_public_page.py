@@ -258,3 +258,10 @@ def test_a_warehouse_with_a_banded_shmi_file_shows_the_band(tmp_path):
     assert "2021 1.2100 1 higher than expected 2022 1.1500 2 as expected" in text
     assert "Published data report: RAA (RAA)" in text  # no provider lookup in this warehouse: the code
     assert _missing_line(AE_MONTHLY_SOURCE) in text and _missing_line(KH03_SOURCE) in text
+
+
+def test_no_sentence_quotes_a_share_of_a_small_count(public_data):
+    # R1G's only RTT snapshots had 3 and 7 patients waiting (all within 18 weeks): no 100.0% anywhere
+    text = _parse(render_org(public_data, "R1G", generated_at=FIXED))
+    assert "RTT waiting 18 weeks or less:" not in text
+    assert f"{TITLES['rtt_incomplete_18wk']}: all 2 published period(s) for this trust have a count of 1–7" in text

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from markupsafe import escape
 
 from wardwatch.indicators.published import (
     AE_MONTHLY_SOURCE,
@@ -113,6 +114,13 @@ def _rows(data: PublicData, org: str, indicator_id: str) -> pd.DataFrame:
     return data.series.get((org, indicator_id), data.empty)
 
 
+def _shown_rows(data: PublicData, org: str, indicator_id: str) -> pd.DataFrame:
+    """The rows a sentence may quote: none whose numerator or denominator is a count of 1-7."""
+    rows = _rows(data, org, indicator_id)
+    small = rows["numerator"].between(RULE.low, RULE.high) | rows["denominator"].between(RULE.low, RULE.high)
+    return rows[~small]
+
+
 def _spc_points(data: PublicData, org: str, indicator_id: str) -> tuple[pd.DataFrame, pd.Series] | None:
     points = data.spc_points.get((org, indicator_id))
     if points is None:
@@ -151,9 +159,9 @@ def _spc_figure(data: PublicData, org: str, indicator_id: str, section: Section,
         format_value(float(latest["y"]), "proportion"),
         f"{target:.0%}",
         (variation_icon_svg(str(last["variation"]), "increase", size=34)
-         + f'<span class="icon-label">{variation_label(str(last["variation"]), "increase")}</span>', "svg"),
+         + f'<span class="icon-label">{escape(variation_label(str(last["variation"]), "increase"))}</span>', "svg"),
         (assurance_icon_svg(str(last["assurance"]), size=34)
-         + f'<span class="icon-label">{assurance_label(str(last["assurance"]))}</span>', "svg"),
+         + f'<span class="icon-label">{escape(assurance_label(str(last["assurance"])))}</span>', "svg"),
         source,
     ))
 
@@ -202,7 +210,7 @@ def ae_section(data: PublicData, org: str, story: list[str], summary_rows: list)
     section = Section("ae", "A&E four-hour performance")
     for indicator_id in ("ae_4h_type1", "ae_4h_all_types"):
         _spc_figure(data, org, indicator_id, section, summary_rows)
-        rows = _rows(data, org, indicator_id)
+        rows = _shown_rows(data, org, indicator_id)
         if len(rows):
             story.append(f"{TITLES[indicator_id]}: {_first_last(rows, 'month', 'proportion')} "
                          f"({AE_MONTHLY_SOURCE}).")
@@ -216,7 +224,7 @@ def ae_section(data: PublicData, org: str, story: list[str], summary_rows: list)
 def rtt_section(data: PublicData, org: str, story: list[str], summary_rows: list) -> Section:
     section = Section("rtt", "Referral to treatment (18 weeks)")
     _spc_figure(data, org, "rtt_incomplete_18wk", section, summary_rows)
-    rows = _rows(data, org, "rtt_incomplete_18wk")
+    rows = _shown_rows(data, org, "rtt_incomplete_18wk")
     if len(rows):
         section.notes.append("The published file gives one snapshot a year (31 March), so the chart has one "
                              "point a year; read it as a trend, not a month-by-month process.")
