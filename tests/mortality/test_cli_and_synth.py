@@ -40,7 +40,7 @@ def test_mortality_cli(cli, small_db, tmp_path):
 
 def test_mortality_cli_errors(cli, small_db, tmp_path):
     for args, message in [
-        (("mortality", "--db", tmp_path / "nope.duckdb", "--out", tmp_path), "not found"),
+        (("mortality", "--db", tmp_path / "nope.duckdb", "--out", tmp_path), "does not exist"),
         (("mortality", "--db", small_db, "--out", tmp_path, "--focal", "ZZZ"), "focal organisation"),
         (("mortality", "--db", small_db, "--out", tmp_path, "--fit", "magic"), "--fit must be one of"),
         (("mortality", "--db", small_db, "--out", tmp_path, "--cutoff", "soon"), "is not a date"),
