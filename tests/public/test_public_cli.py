@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from wardwatch.errors import InputError
+from wardwatch.errors import WardwatchError
 
 
 def test_cli_writes_an_offline_page(cli, public_data, public_db, tmp_path):
@@ -34,19 +34,24 @@ def test_cli_list_prints_codes_and_names(cli, public_data, public_db):
     assert len(result.output.splitlines()) == len(public_data.org_codes())
 
 
-def test_pdf_without_the_pdf_module_is_an_input_error(public_data, tmp_path, monkeypatch):
+def test_pdf_is_a4_with_the_trust_and_its_sources(public_data, tmp_path):
+    import subprocess
+
     from wardwatch.public import write_public_report
 
-    monkeypatch.setitem(sys.modules, "wardwatch.report.pdf", None)  # import now raises ImportError
-    with pytest.raises(InputError, match="--pdf: PDF output is not available"):
-        write_public_report("RNA", tmp_path, pdf=True, data=public_data)
-    assert (tmp_path / "index.html").is_file()  # the HTML is still there
+    write_public_report("RNA", tmp_path, pdf=True, data=public_data)
+    pdf = tmp_path / "index.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "595.276 x 841.89 pts (A4)" in info or "595 x 842 pts (A4)" in info, info
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Dudley Group NHS Foundation Trust" in text
+    assert "Open Government Licence" in text or "OGL" in text
 
 
-def test_out_must_be_a_directory(public_data, tmp_path):
+def test_pdf_without_a_renderer_is_one_error_before_any_work(public_data, tmp_path, monkeypatch):
     from wardwatch.public import write_public_report
 
-    target = tmp_path / "file.html"
-    target.write_text("x")
-    with pytest.raises(InputError, match="not a directory"):
-        write_public_report("RNA", target, data=public_data)
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # what an absent package looks like to import
+    with pytest.raises(WardwatchError, match="system-deps"):
+        write_public_report("RNA", tmp_path / "out", pdf=True, data=public_data)
+    assert not (tmp_path / "out").exists()

@@ -24,6 +24,10 @@ def render_org(data: PublicData, org: str, generated_at: str | None = None) -> s
 def write_public_report(org: str, out: str | Path, db: str | Path | None = None, pdf: bool = False,
                         data: PublicData | None = None) -> Path:
     """Write ``out/index.html`` (and ``out/index.pdf`` with ``pdf=True``); returns the HTML path."""
+    if pdf:
+        from wardwatch.report.pdf import require_renderer
+
+        require_renderer()  # fail before the work, not after it
     if data is None:
         data = load_public_data(db)
     html = render_org(data, org)
@@ -34,13 +38,8 @@ def write_public_report(org: str, out: str | Path, db: str | Path | None = None,
     path = out / "index.html"
     path.write_text(html, encoding="utf-8")
     if pdf:
-        try:
-            from wardwatch.report.pdf import html_to_pdf  # added by the report's PDF work
-        except ImportError:
-            raise InputError(
-                f"--pdf: PDF output is not available in this wardwatch (wardwatch.report.pdf is missing); "
-                f"the HTML report was written to {path}: print it to PDF from a browser"
-            ) from None
+        from wardwatch.report.pdf import html_to_pdf
+
         html_to_pdf(path, out / "index.pdf")
     return path
 
