@@ -24,7 +24,7 @@ Designs (all series computed in one ``spc`` call on a long frame):
 
 ``--centre-study`` instead compares two centre lines for the g chart's shift rule (probability
 limits otherwise): the baseline median (wardwatch's choice) and the median of the fitted
-geometric distribution, ln(0.5) / ln(1 - p-hat) (methods.md 7.1), on geometric gaps (mean 20)
+geometric distribution, ln(0.5) / ln(1 - p-hat) (docs/methods.md 7.1), on geometric gaps (mean 20)
 and on over-dispersed gaps (the event rate of each gap drawn from a gamma distribution with
 mean 1 and shape 4, i.e. 50 % coefficient of variation).
 """

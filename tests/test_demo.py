@@ -96,7 +96,7 @@ def test_ratings_grid(demo):
     _, _, html = demo
     assert 'id="ratings-grid"' in html
     grid = html[html.index('id="ratings-grid"') : html.index("</table>", html.index('id="ratings-grid"'))]
-    # 2019 inspection of ZFV: Safe inadequate, overall requires improvement (DESIGN brief)
+    # 2019 inspection of ZFV: Safe inadequate, overall requires improvement (docs/design.md)
     assert "Inadequate" in grid and "Requires improvement" in grid
     assert 'id="ratings-history"' in html
 

@@ -1,4 +1,4 @@
-"""Statistical disclosure control for published counts (methods.md 7.5; docs/methods/disclosure-control.md).
+"""Statistical disclosure control for published counts (docs/methods.md 7.5; docs/methods/disclosure-control.md).
 
 Pure functions on NumPy arrays: no I/O, no rendering, so the board report, the web dashboard and
 the API all publish a table the same way.
@@ -47,7 +47,7 @@ _NULL_TOL = 1e-8
 class DisclosureRule:
     """What an output may show to its ``audience``.
 
-    ``low``..``high`` is the small-number band (DESIGN.md: 1–7); ``method`` is ``"suppress"``
+    ``low``..``high`` is the small-number band (docs/design.md: 1–7); ``method`` is ``"suppress"``
     (primary and secondary suppression) or ``"round"`` (primary suppression, the rest rounded to
     the nearest ``base``).
     """

@@ -1,7 +1,7 @@
 """Connections for computing measures: the DuckDB warehouse, or local PySpark over the same tables.
 
 The Spark path exports the warehouse tables to Parquet in a temporary folder and registers them
-as temporary views, so the same Ibis expressions run on PySpark (DESIGN.md "Engine rules"). Nothing
+as temporary views, so the same Ibis expressions run on PySpark (docs/design.md "Engine rules"). Nothing
 is left behind: no ``./spark-warehouse``, no metastore, the temporary folder is removed on exit.
 """
 

@@ -6,7 +6,7 @@ Reads the ``admissions`` table of the warehouse, fits the case-mix risk model
 - ``smr.csv``: observed and expected deaths, SMR = O/E with exact Poisson (Garwood) 95% CI, by
   org x diagnosis group x period (financial years and "overall"), plus all groups together
   ("all"); each row banded against the other trusts with the SHMI funnel method (standardised
-  ratio, log transform, 10% truncation, additive tau2, 95% limits; methods 3.3), so "lower than
+  ratio, log transform, 10% truncation, additive tau2, 95% limits; docs/methods.md 3.3), so "lower than
   expected" is said only when the SMR is below the lower 95% limit;
 - ``funnel_sepsis.csv`` (+ ``funnel_sepsis.svg``): the sepsis SMR funnel over the whole window;
 - ``cusum_alerts.csv``: risk-adjusted CUSUM alerts (Steiner et al. 2000; upper RA = 2, lower RA =
@@ -18,10 +18,10 @@ Reads the ``admissions`` table of the warehouse, fits the case-mix risk model
 - ``mortality_settings.json``: the fit mode, follow-up cut-off and death-data lag, and the spells
   excluded for incomplete follow-up.
 
-Death = died in hospital OR died within 30 days of discharge (SHMI outcome, methods 4.1).
+Death = died in hospital OR died within 30 days of discharge (SHMI outcome, docs/methods.md 4.1).
 Spells are ordered by admission time within a series for the CUSUM.
 
-No false reassurance (issue 13; methods 7.3, 7.4):
+No false reassurance (issue 13; docs/methods.md 7.3, 7.4):
 
 - Expected deaths are leave-one-trust-out by default (``fit="leave-one-trust-out"``): each
   trust's expected risks come from the model fitted on the other trusts, so its own outcomes do
@@ -99,7 +99,7 @@ class SepsisAnswer:
 
 @dataclass(frozen=True)
 class FollowUp:
-    """Which spells have complete 30-day follow-up (methods 7.4)."""
+    """Which spells have complete 30-day follow-up (docs/methods.md 7.4)."""
 
     cutoff: pd.Timestamp  # the death data are complete up to this date
     death_lag_days: int
@@ -209,7 +209,7 @@ def prepare(spells: pd.DataFrame) -> pd.DataFrame:
 def complete_follow_up(spells: pd.DataFrame, cutoff: str | pd.Timestamp | None = None,
                        death_lag_days: int = DEFAULT_DEATH_LAG_DAYS, follow_up_days: int = FOLLOW_UP_DAYS
                        ) -> tuple[pd.DataFrame, FollowUp]:
-    """Keep the spells whose 30-day outcome is known by the death-data ``cutoff`` (methods 7.4).
+    """Keep the spells whose 30-day outcome is known by the death-data ``cutoff`` (docs/methods.md 7.4).
 
     A spell is kept when discharged on or before ``cutoff - death_lag_days - follow_up_days``.
     ``cutoff`` defaults to the latest discharge in the data (the extract date's best proxy).
@@ -361,7 +361,7 @@ def cusum_thresholds(spells: pd.DataFrame, *, arl_years: float = 100.0, n_sim: i
                      ) -> tuple[dict, dict, pd.DataFrame]:
     """h for the upper (RA=2) and lower (RA=1/2) chart of every org x diagnosis group.
 
-    Each chart gets its own threshold (methods 4.3: the local case mix; 4.5: per chart, by
+    Each chart gets its own threshold (docs/methods.md 4.3: the local case mix; 4.5: per chart, by
     volume): risks are resampled from that chart's own spells, and the target in-control ARL in
     patients is ``arl_years`` x that chart's spells per year (its spells / the length of the
     data window), so every chart, large or small, false-alarms about once per ``arl_years``

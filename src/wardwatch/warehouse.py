@@ -29,7 +29,7 @@ import ibis
 
 from wardwatch.errors import InputError
 
-#: The spine of the system (DESIGN.md "measures").
+#: The spine of the system (docs/design.md "measures").
 MEASURES_SCHEMA = ibis.schema(
     {
         "indicator_id": "string",

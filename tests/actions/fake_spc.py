@@ -1,7 +1,7 @@
 """A tiny, independent XmR for testing the effect rule by dependency injection.
 
-Centre = mean, limits = centre ± 2.66 × mean moving range per rebase segment (methods 2.1);
-rules: outside the limits, and a shift of 7 points on one side of the centre (methods 2.2).
+Centre = mean, limits = centre ± 2.66 × mean moving range per rebase segment (docs/methods.md 2.1);
+rules: outside the limits, and a shift of 7 points on one side of the centre (docs/methods.md 2.2).
 ``fix_after`` takes the limits from the first N points of each segment; ``by`` charts each series.
 """
 

@@ -2,7 +2,7 @@
 
 The synthetic generator injects improvements at the start dates of the quality-matron and 24/7
 imaging-monitoring actions, a CT training recovery that ends when the radiographer action starts,
-and no change for the staffing review (a control): wardwatch.synth.signals / DESIGN.md
+and no change for the staffing review (a control): wardwatch.synth.signals / docs/design.md
 "Synthetic world".
 """
 

@@ -196,7 +196,7 @@ def test_rna_page_matches_the_shipped_rows(public_data):
 
 
 def test_rna_p_prime_centre_line_is_the_pooled_share(public_data):
-    # p' chart centre = total within 4 hours / total attendances over the 36 months (methods.md 2.2)
+    # p' chart centre = total within 4 hours / total attendances over the 36 months (docs/methods.md 2.2)
     rows = [r for r in _csv("nhse_ae_attendances_2016_2019.csv") if r["org_code"] == "RNA" and r["type"] == "1"]
     pooled = sum(int(r["attendances"]) - int(r["breaches"]) for r in rows) / sum(int(r["attendances"]) for r in rows)
     points = public_data.spc_points[("RNA", "ae_4h_type1")]

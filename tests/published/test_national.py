@@ -175,7 +175,7 @@ def test_shmi_banding_computed_from_observed_and_expected(tmp_path):
     # slightly above (1.02). The 10% truncation drops the extreme z-scores and the trusts left are
     # all at O/E = 1, so tau2 = 0 and the limits are the exact Poisson 95% limits at E = 1000,
     # about 0.94 and 1.06 (chi2.ppf(0.025, 2000)/2000 = 0.939, chi2.ppf(0.975, 2002)/2000 = 1.064;
-    # methods 3.1).
+    # docs/methods.md 3.1).
     # 1.5 is above, 0.6 below, 1.02 and 1.0 inside: bands 1, 3, 2, 2.
     rows = [f"2018,R{i:02d},{1000},1000.00,1.0000" for i in range(17)]
     rows += ["2018,RHI,1500,1000.00,1.5000", "2018,RLO,600,1000.00,0.6000", "2018,RAS,1020,1000.00,1.0200"]

@@ -1,4 +1,4 @@
-"""Multi-level aggregation (methods 1.2, 1.5, 1.6), the demo history and overrides with audit trail."""
+"""Multi-level aggregation (docs/methods.md 1.2, 1.5, 1.6), the demo history and overrides with audit trail."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from wardwatch.render.funnel_svg import funnel_svg, outlier_direction
 
 
 def limits_frame(target=1.0):
-    # Hand-made SHMI-style limits exp(±z/sqrt(E)) (methods.md §3.2), z = 1.96 and 3.09.
+    # Hand-made SHMI-style limits exp(±z/sqrt(E)) (docs/methods.md §3.2), z = 1.96 and 3.09.
     expected = np.linspace(50, 2000, 60)
     return pd.DataFrame(
         {

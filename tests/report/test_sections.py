@@ -46,7 +46,7 @@ def test_ratings_view_of_the_demo_trust():
     service, cells = view.rows[-1]
     assert service.startswith("Trust")
     ratings = dict(zip(view.key_questions, (c.rating for c in cells)))
-    # DESIGN brief, 2019 report: overall RI, Safe Inadequate, Effective and Caring Good,
+    # docs/design.md, 2019 report: overall RI, Safe Inadequate, Effective and Caring Good,
     # Responsive and Well-led RI
     assert ratings == {
         "Safe": "Inadequate",

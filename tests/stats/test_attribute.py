@@ -1,4 +1,4 @@
-"""Hand calculations for the p, u, c, Laney p' and Laney u' charts (methods.md 2.5)."""
+"""Hand calculations for the p, u, c, Laney p' and Laney u' charts (docs/methods.md 2.5)."""
 
 from __future__ import annotations
 

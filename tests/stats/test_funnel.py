@@ -1,4 +1,4 @@
-"""Hand calculations and properties for wardwatch.stats.funnel (methods.md 3.1-3.3)."""
+"""Hand calculations and properties for wardwatch.stats.funnel (docs/methods.md 3.1-3.3)."""
 
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def test_shmi_zero_death_units_are_truncated_consistently():
     assert u.loc[zero, "trimmed"].all() and u.loc[zero, "z_trimmed"].isna().all()
     kept = ~u["trimmed"]
     assert res.n_used == int(kept.sum())
-    # phi by hand from the kept units: mean of z^2 with z = sqrt(E) ln(O/E) (methods 3.1-3.2)
+    # phi by hand from the kept units: mean of z^2 with z = sqrt(E) ln(O/E) (docs/methods.md 3.1-3.2)
     z_kept = np.sqrt(u.loc[kept, "denominator"]) * np.log(u.loc[kept, "numerator"] / u.loc[kept, "denominator"])
     assert res.phi == pytest.approx(float(np.mean(z_kept ** 2)), rel=1e-12)
     # the non-zero units' truncation follows the rank rule unchanged

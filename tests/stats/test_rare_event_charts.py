@@ -1,5 +1,5 @@
 """g chart probability limits and short-gap rule, and seeded Monte Carlo checks of the false
-alarms and power of g and t charts (docs/methods/rare-event-charts.md, methods.md 7.1).
+alarms and power of g and t charts (docs/methods/rare-event-charts.md, docs/methods.md 7.1).
 
 The limits are checked against brute force over k (no logarithms), the run probability against
 full enumeration, and the simulated rates against a reference that does not depend on the code

@@ -1,4 +1,4 @@
-"""Run charts and the Anhoej runs analysis (methods.md 2.6), by hand."""
+"""Run charts and the Anhoej runs analysis (docs/methods.md 2.6), by hand."""
 
 from __future__ import annotations
 

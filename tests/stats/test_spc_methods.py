@@ -9,7 +9,7 @@ import pytest
 from wardwatch.stats.runchart import crossings_min, longest_run_max
 from wardwatch.stats.spc import spc
 
-# NHSRplotthedots vignettes/deviations.Rmd test vector (methods.md 2.1)
+# NHSRplotthedots vignettes/deviations.Rmd test vector (docs/methods.md 2.1)
 DEVIATIONS_VECTOR = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
 
 

@@ -26,7 +26,7 @@ Verdicts (``EffectSettings``; post-start points have ``period_start >= start``):
 - **no data**: no series, or fewer than ``min_points_before`` (6) points before the start;
 - **too early**: fewer than ``min_points_after`` (7) points after the start;
 - **not assessable**: the baseline already shows a special cause in the expected direction on
-  its own XmR chart (limits frozen on the pre-start points; methods 2.2 rules): something was
+  its own XmR chart (limits frozen on the pre-start points; docs/methods.md 2.2 rules): something was
   already improving, so a later "improvement" cannot be told apart (Provost & Murray 2011);
 - **improved** / **worsened**: the (1 - ``alpha``) confidence interval of the effect lies wholly
   on the improving / worsening side of zero;
@@ -37,7 +37,7 @@ Verdicts (``EffectSettings``; post-start points have ``period_start >= start``):
 
 The SPC charts (``spc_func``, default ``wardwatch.stats.spc.spc``) are kept for drawing and for
 the reason text: ``unrebased`` has limits frozen on the pre-start baseline (``fix_after``), and
-``rebased`` gets new limits from the start (methods 2.4). ``improvement_points`` /
+``rebased`` gets new limits from the start (docs/methods.md 2.4). ``improvement_points`` /
 ``concern_points`` count post-start special-cause points on the frozen chart whose run of
 flagged points begins on or after the start (a run begun before the start is not the action's).
 """
@@ -68,11 +68,11 @@ EFFECT_COLUMNS = ["action_id", "title", "indicator_id", "expected", "start", "ve
 
 @dataclass(frozen=True)
 class EffectSettings:
-    # the MDC shift rule needs 7 consecutive points (methods 2.2): with fewer after the start a
+    # the MDC shift rule needs 7 consecutive points (docs/methods.md 2.2): with fewer after the start a
     # sustained step may not show yet, so no verdict is given
     min_points_after: int = 7
     min_points_before: int = 6
-    # MDC advice: baselines of 2-3 years stay relevant (methods 2.4)
+    # MDC advice: baselines of 2-3 years stay relevant (docs/methods.md 2.4)
     max_points_before: int | None = 24
     alpha: float = 0.10  # 90% CI: a one-sided 5% test in each direction
     horizon: float | None = None

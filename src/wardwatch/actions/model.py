@@ -1,4 +1,4 @@
-"""Inspection findings and action plans (DESIGN.md "judgements").
+"""Inspection findings and action plans (docs/design.md "judgements").
 
 A finding is what inspectors found (inspection, date, service, key question, regulation, text,
 theme). An action answers a finding: owner, start and due dates, status, and the indicators it is

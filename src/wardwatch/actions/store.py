@@ -122,6 +122,6 @@ def save_plan(plan: ActionPlan, path: str | Path) -> None:
 
 
 def demo_plan() -> ActionPlan:
-    """The synthetic focal trust ZFV's action plan after its 2019 inspection (DESIGN.md story)."""
+    """The synthetic focal trust ZFV's action plan after its 2019 inspection (docs/design.md story)."""
     text = (resources.files("wardwatch") / "data" / "demo_action_plan.yaml").read_text(encoding="utf-8")
     return plan_from_dict(yaml.safe_load(text), "demo_action_plan.yaml")

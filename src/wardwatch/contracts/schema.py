@@ -17,7 +17,7 @@ ORG_CODE_PATTERN = r"^[A-Z0-9]{3,5}$"
 SITE_CODE_PATTERN = r"^[A-Z0-9]{3,9}$"
 
 MODALITIES = ("XR", "CT", "MR", "US", "NM", "FL", "DEXA", "MG")
-#: Modalities that use ionising radiation, so IR(ME)R 2017 applies (methods.md 5.5).
+#: Modalities that use ionising radiation, so IR(ME)R 2017 applies (docs/methods.md 5.5).
 IONISING_MODALITIES = ("XR", "CT", "NM", "FL", "DEXA", "MG")
 
 STAFF_GROUPS = (

@@ -1,4 +1,4 @@
-"""Small portable expression helpers (DESIGN.md "Engine rules": compare times in seconds)."""
+"""Small portable expression helpers (docs/design.md "Engine rules": compare times in seconds)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Emergency department indicators (methods.md 5.1, 5.2), from ``ed_attendances``.
+"""Emergency department indicators (docs/methods.md 5.1, 5.2), from ``ed_attendances``.
 
 All three are dated by arrival (the clock starts at arrival) and reported weekly (ISO weeks,
 starting Monday) and monthly, for the trust and for each site.
@@ -92,7 +92,7 @@ ED_INDICATORS = (
         improvement="increase",
         target=None,
         target_source=(
-            "No national target (methods.md 5.1). The 2020 Clinically-led Review of Standards proposed "
+            "No national target (docs/methods.md 5.1). The 2020 Clinically-led Review of Standards proposed "
             "assessment within 15 minutes of arrival; report the weekly share on a p'-chart."
         ),
         chart="pp",
@@ -127,7 +127,7 @@ ED_INDICATORS = (
         improvement="increase",
         target=0.95,
         target_source=(
-            "NHS Constitution operational standard 95% (2010) [VERIFIED-PAGE, methods.md 5.2]; interim "
+            "NHS Constitution operational standard 95% (2010) [VERIFIED-PAGE, docs/methods.md 5.2]; interim "
             "78% by March 2025 (2024/25 planning guidance, kept in the 2025/26 UEC plan)."
         ),
         chart="xmr",
@@ -162,7 +162,7 @@ ED_INDICATORS = (
         target=0.10,
         target_source=(
             "2025/26 UEC plan aim: 12-hour-from-arrival waits in fewer than 10% of attendances "
-            "[VERIFIED-PAGE, methods.md 5.2]."
+            "[VERIFIED-PAGE, docs/methods.md 5.2]."
         ),
         chart="pp",
         numerator_text=(

@@ -1,6 +1,6 @@
 """The one generic engine: every indicator definition -> rows of the ``measures`` table.
 
-Same Ibis expressions on DuckDB and PySpark (DESIGN.md "Engine rules"). Two stages:
+Same Ibis expressions on DuckDB and PySpark (docs/design.md "Engine rules"). Two stages:
 
 1. **Contributions** — one scan per source table (indicators that share a table and period column
    share the scan): for every (org, site, unit, day) each indicator's numerator and denominator,

@@ -1,4 +1,4 @@
-"""Diagnostic imaging indicators (methods.md 5.4), from the RIS extract ``imaging_requests``.
+"""Diagnostic imaging indicators (docs/methods.md 5.4), from the RIS extract ``imaging_requests``.
 
 ``unit_code`` rows break each indicator down by modality (CT, MR, XR ...).
 """
@@ -63,7 +63,7 @@ IMAGING_INDICATORS = (
         improvement="increase",
         target=None,
         target_source=(
-            "No national standard: inpatients are outside DM01 (methods.md 5.4); track locally. "
+            "No national standard: inpatients are outside DM01 (docs/methods.md 5.4); track locally. "
             "The trust's 24/7 monitoring of inpatients waiting for imaging is judged on this measure."
         ),
         chart="pp",
@@ -121,7 +121,7 @@ IMAGING_INDICATORS = (
         target=0.01,
         target_source=(
             "NHS Constitution: fewer than 1% waiting 6 weeks or more (2012/13 Operating Framework) "
-            "[VERIFIED-PAGE, methods.md 5.4]."
+            "[VERIFIED-PAGE, docs/methods.md 5.4]."
         ),
         chart="pp",
         numerator_text="on the list at month end with census date − request date ≥ 42 days",
@@ -131,7 +131,7 @@ IMAGING_INDICATORS = (
         ),
         notes=(
             "All imaging modalities in the extract are counted; DM01 itself covers 15 key tests (list "
-            "UNVERIFIED, methods.md 5.4): use the modality rows (unit_code) for MRI, CT, US and DEXA."
+            "UNVERIFIED, docs/methods.md 5.4): use the modality rows (unit_code) for MRI, CT, US and DEXA."
         ),
         spec=SnapshotSpec(
             table="imaging_requests",

@@ -93,7 +93,7 @@ class PublishedSpec:
 
 @dataclass(frozen=True)
 class Indicator:
-    """A quality indicator (DESIGN.md "indicators"); see ``docs/indicators.md`` for the catalogue."""
+    """A quality indicator (docs/design.md "indicators"); see ``docs/indicators.md`` for the catalogue."""
 
     id: str
     title: str

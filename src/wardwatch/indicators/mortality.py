@@ -1,4 +1,4 @@
-"""Crude mortality indicators (methods.md 4): the raw rates that risk models and funnels adjust."""
+"""Crude mortality indicators (docs/methods.md 4): the raw rates that risk models and funnels adjust."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _died_within_30d_of_trigger(t):
     return t.died_within_30d
 
 
-# An unknown outcome is not a survival (methods 7.4): a spell or episode whose death flags are NULL
+# An unknown outcome is not a survival (docs/methods.md 7.4): a spell or episode whose death flags are NULL
 # (and none true) is left out of numerator AND denominator, never counted as a survivor. SQL's
 # three-valued OR makes NULL | TRUE true (a known death) and NULL | FALSE NULL (unknown), the same
 # on DuckDB and Spark.
@@ -38,7 +38,7 @@ MORTALITY_INDICATORS = (
         target=None,
         target_source=(
             "No target: crude mortality is not case-mix adjusted. Compare with expected deaths (SHMI-style "
-            "risk model, methods.md 4.1) and funnel plots, not with a fixed threshold."
+            "risk model, docs/methods.md 4.1) and funnel plots, not with a fixed threshold."
         ),
         chart="pp",
         numerator_text="spells with died_in_hospital or died_within_30d_of_discharge",
@@ -66,7 +66,7 @@ MORTALITY_INDICATORS = (
         target=None,
         target_source=(
             "No target: crude rate. The trust's claim 'below expected' needs risk adjustment and a funnel "
-            "plot (methods.md 3, 4)."
+            "plot (docs/methods.md 3, 4)."
         ),
         chart="pp",
         numerator_text="episodes with died_within_30d",

@@ -9,7 +9,7 @@ from wardwatch.indicators.model import Indicator, PublishedSpec
 AE_MONTHLY_SOURCE = "NHS England A&E monthly"
 
 _AE_TARGET = (
-    "NHS Constitution operational standard 95% within 4 hours (2010) [VERIFIED-PAGE, methods.md 5.2]; "
+    "NHS Constitution operational standard 95% within 4 hours (2010) [VERIFIED-PAGE, docs/methods.md 5.2]; "
     "interim 76% by March 2024, 78% by March 2025."
 )
 
@@ -44,7 +44,7 @@ PUBLISHED_INDICATORS = (
         chart="pp",
         numerator_text="attendances − breaches, all types summed",
         denominator_text="attendances, all types summed",
-        notes="The headline measure (methods.md 5.2).",
+        notes="The headline measure (docs/methods.md 5.2).",
         spec=PublishedSpec(loader="ae-monthly", source=AE_MONTHLY_SOURCE),
     ),
 )
@@ -120,9 +120,9 @@ NATIONAL_INDICATORS = (
     _published(
         "shmi", "SHMI, trust level (published)",
         "NHS Digital Summary Hospital-level Mortality Indicator: deaths in hospital or within 30 days of "
-        "discharge, observed / expected (methods.md 4.1).",
+        "discharge, observed / expected (docs/methods.md 4.1).",
         ("effective", "safe"), "TRUST_WIDE", "ratio", "year", "decrease", None,
-        _NO_TARGET + " Judge with the banding (shmi_band), not against 1 (methods.md 3.3).", "xmr",
+        _NO_TARGET + " Judge with the banding (shmi_band), not against 1 (docs/methods.md 3.3).", "xmr",
         "shmi", SHMI_SOURCE, "observed deaths (when the file has them)",
         "expected deaths (when the file has them)",
         "Rows carry numerator/denominator only when the file gives observed and expected deaths.",
@@ -130,7 +130,7 @@ NATIONAL_INDICATORS = (
     _published(
         "shmi_band", "SHMI banding (published or computed)",
         "NHS Digital banding: 1 = higher than expected, 2 = as expected, 3 = lower than expected "
-        "(95% limits, additive random effects, 10% truncation; methods.md 3.3).",
+        "(95% limits, additive random effects, 10% truncation; docs/methods.md 3.3).",
         ("effective", "safe"), "TRUST_WIDE", "score", "year", "increase", None,
         _NO_TARGET + " Band 1 (higher than expected) is the signal.", "none",
         "shmi", SHMI_SOURCE,

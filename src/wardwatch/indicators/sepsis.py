@@ -1,4 +1,4 @@
-"""Sepsis indicators (methods.md 5.3), from the sepsis audit ``sepsis_episodes``.
+"""Sepsis indicators (docs/methods.md 5.3), from the sepsis audit ``sepsis_episodes``.
 
 Time zero is ``trigger_at`` (first NEWS2 triggering the pathway); episodes are dated by it.
 Antibiotics recorded before time zero meet the standard (``antibiotics_at <= trigger_at + 1 h``
@@ -13,7 +13,7 @@ from wardwatch.indicators.model import EventSpec, Indicator
 
 _AOMRC = (
     "AoMRC 2022 statement on antimicrobial timing, adopted by NICE NG51 (2024) and current in NICE "
-    "NG253 (2025) [VERIFIED-PAGE via secondary, methods.md 5.3]"
+    "NG253 (2025) [VERIFIED-PAGE via secondary, docs/methods.md 5.3]"
 )
 
 
@@ -106,7 +106,7 @@ SEPSIS_INDICATORS = (
         grains=("week", "month"),
         improvement="increase",
         target=None,
-        target_source="Standard (no national % target): Sepsis Six within 1 hour (UK Sepsis Trust) [UNVERIFIED against primary, methods.md 5.3].",
+        target_source="Standard (no national % target): Sepsis Six within 1 hour (UK Sepsis Trust) [UNVERIFIED against primary, docs/methods.md 5.3].",
         chart="pp",
         numerator_text="episodes with screened_at − trigger_at ≤ 3,600 seconds",
         denominator_text="all episodes, by trigger week/month",

@@ -1,4 +1,4 @@
-"""Workforce indicators (methods.md 5.5, 5.6): IR(ME)R training and entitlement, mandatory training,
+"""Workforce indicators (docs/methods.md 5.5, 5.6): IR(ME)R training and entitlement, mandatory training,
 staffing fill rate. Training and entitlements are month-end censuses; staffing is monthly.
 """
 
@@ -9,7 +9,7 @@ import ibis
 from wardwatch.contracts.schema import IONISING_MODALITIES, IRMER_COURSES, MANDATORY_COURSES
 from wardwatch.indicators.model import EventSpec, Indicator, SnapshotSpec
 
-#: Per-trust default for mandatory training compliance; methods.md 5.6 marks 85/90/95% UNVERIFIED.
+#: Per-trust default for mandatory training compliance; docs/methods.md 5.6 marks 85/90/95% UNVERIFIED.
 MANDATORY_TRAINING_TARGET = 0.90
 
 
@@ -107,7 +107,7 @@ WORKFORCE_INDICATORS = (
         target=1.0,
         target_source=(
             "IR(ME)R 2017 reg 17 and Schedule 3: no practitioner or operator may act unless adequately "
-            "trained (regulation numbers UNVERIFIED, methods.md 5.5): every requirement should be in date."
+            "trained (regulation numbers UNVERIFIED, docs/methods.md 5.5): every requirement should be in date."
         ),
         chart="pp",
         numerator_text="requirements with a completion on or before month end and valid_until on or after it",
@@ -144,7 +144,7 @@ WORKFORCE_INDICATORS = (
         target=1.0,
         target_source=(
             "IR(ME)R 2017 reg 2 and reg 6/Schedule 2: practitioners and operators must be entitled in "
-            "accordance with the employer's procedures (regulation numbers UNVERIFIED, methods.md 5.5)."
+            "accordance with the employer's procedures (regulation numbers UNVERIFIED, docs/methods.md 5.5)."
         ),
         chart="pp",
         numerator_text="requirements with an entitlement (same modality and role) recorded by month end and not withdrawn by then",
@@ -175,7 +175,7 @@ WORKFORCE_INDICATORS = (
         improvement="increase",
         target=MANDATORY_TRAINING_TARGET,
         target_source=(
-            "No national target (methods.md 5.6); trusts commonly set 85%, 90% or 95% [UNVERIFIED]. "
+            "No national target (docs/methods.md 5.6); trusts commonly set 85%, 90% or 95% [UNVERIFIED]. "
             "Per-trust parameter, default 90%."
         ),
         chart="pp",

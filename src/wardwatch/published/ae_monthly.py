@@ -4,7 +4,7 @@ Format (NHS England "A&E Attendances and Emergency Admissions" monthly statistic
 NHSRdatasets ``ae_attendances``): ``period`` (first day of the month), ``org_code``, ``type``
 (``1``, ``2`` or ``other``), ``attendances``, ``breaches`` (over 4 hours from arrival to admission,
 transfer or discharge), ``admissions``. 4-hour performance = (attendances − breaches) / attendances
-(methods.md 5.2). One row per organisation, month and department type: a repeated row is an error,
+(docs/methods.md 5.2). One row per organisation, month and department type: a repeated row is an error,
 never summed.
 """
 

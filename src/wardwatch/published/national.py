@@ -41,7 +41,7 @@ from wardwatch.published._common import (
     years,
 )
 
-#: NHS Digital's banding codes (methods.md 3.3; the labels of ``wardwatch.stats.funnel``)
+#: NHS Digital's banding codes (docs/methods.md 3.3; the labels of ``wardwatch.stats.funnel``)
 SHMI_BAND_CODES = {"higher than expected": 1, "as expected": 2, "lower than expected": 3}
 _BAND_TEXT = {"1": 1, "2": 2, "3": 3, "higher than expected": 1, "as expected": 2, "lower than expected": 3}
 #: accepted spellings of the optional SHMI columns (NHS Digital's own headers and short forms)
@@ -83,7 +83,7 @@ def prepare_shmi(path: str | Path) -> LoadResult:
 
     Banding (indicator ``shmi_band``): the file's banding column when it has one; otherwise, when it
     has observed and expected deaths, computed for each year against all trusts of that year with
-    the SHMI funnel method (``stats.funnel``, methods.md 3.3); otherwise none (said in the notes).
+    the SHMI funnel method (``stats.funnel``, docs/methods.md 3.3); otherwise none (said in the notes).
     """
     path = Path(path)
     frame = read_rows(path, ("year", "org_code", "shmi"),

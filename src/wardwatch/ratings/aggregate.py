@@ -158,13 +158,13 @@ def aggregate_ratings(
     overrides: Iterable[Override] = (),
     combined_ruleset: RuleSet | str = "combined_uor_2018",
 ) -> RatingsResult:
-    """Aggregate a ratings table service → location → trust by a rule set (methods 1.2–1.6).
+    """Aggregate a ratings table service → location → trust by a rule set (docs/methods.md 1.2–1.6).
 
     ``include_additional``: aggregate additional services (diagnostic imaging, gynaecology) too;
     True/False for all, or a list of service codes; default from the rule set (False).
     ``trust_from``: "location" (default from the rule set) or "service" for the trust's S/E/C/R.
     ``overrides``: human overrides (with reasons), applied to their cell before aggregating upward.
-    A trust row ``key_question = Use of resources`` adds the combined rating (methods 1.4).
+    A trust row ``key_question = Use of resources`` adds the combined rating (docs/methods.md 1.4).
     """
     rs = load_ruleset(ruleset) if not isinstance(ruleset, RuleSet) else ruleset
     frame = normalise_input(table)

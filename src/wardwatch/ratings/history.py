@@ -70,7 +70,7 @@ def load_history(path: str | Path) -> RatingsHistory:
 
 
 def demo_history() -> RatingsHistory:
-    """The synthetic focal trust ZFV: 2017 RI; 2019 RI with Safe Inadequate (DESIGN.md)."""
+    """The synthetic focal trust ZFV: 2017 RI; 2019 RI with Safe Inadequate (docs/design.md)."""
     text = (resources.files("wardwatch") / "data" / "demo_inspections.yaml").read_text(encoding="utf-8")
     return _parse(yaml.safe_load(text), "demo_inspections.yaml")
 

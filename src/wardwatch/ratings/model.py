@@ -21,7 +21,7 @@ from wardwatch.errors import InputError
 
 
 class Rating(str, Enum):
-    """CQC four-point scale plus "Not rated" (methods 1.1)."""
+    """CQC four-point scale plus "Not rated" (docs/methods.md 1.1)."""
 
     OUTSTANDING = "Outstanding"
     GOOD = "Good"
@@ -96,7 +96,7 @@ _ALIASES.update(
 
 
 class KeyQuestion(str, Enum):
-    """The five key questions (methods 1.1); values match the indicator registry's ``key_questions``."""
+    """The five key questions (docs/methods.md 1.1); values match the indicator registry's ``key_questions``."""
 
     SAFE = "safe"
     EFFECTIVE = "effective"
@@ -143,7 +143,7 @@ class ServiceInfo:
 
 
 class CoreService(str, Enum):
-    """Acute hospital services (methods 1.6).
+    """Acute hospital services (docs/methods.md 1.6).
 
     Eight core services; diagnostic imaging and gynaecology are *additional* services that are
     rated but in a non-specialist trust are not usually aggregated (``aggregate_default=False``);
@@ -215,7 +215,7 @@ for _code, _info in SERVICES.items():
 
 
 class Level(str, Enum):
-    """Where a rating sits (methods 1.2): a service at a location, a location, or the trust."""
+    """Where a rating sits (docs/methods.md 1.2): a service at a location, a location, or the trust."""
 
     SERVICE = "service"
     LOCATION = "location"
@@ -236,7 +236,7 @@ class Level(str, Enum):
 
 
 class Framework(str, Enum):
-    """The assessment framework a rating was given under (methods 1.4, 1.5, 1.7)."""
+    """The assessment framework a rating was given under (docs/methods.md 1.4, 1.5, 1.7)."""
 
     KLOE_2014 = "kloe_2014"
     COMBINED_UOR_2018 = "combined_uor_2018"

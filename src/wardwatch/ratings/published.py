@@ -128,7 +128,7 @@ class CheckResult:
 
 def check_published(published: pd.DataFrame | str | Path | None = None,
                     ruleset: RuleSet | str = "nhs_trust_2014") -> CheckResult:
-    """Recompute each provider's Overall/Overall from its five Overall key questions (methods 1.3).
+    """Recompute each provider's Overall/Overall from its five Overall key questions (docs/methods.md 1.3).
 
     Providers without an Overall/Overall rating are skipped and listed in ``skipped``; a missing
     key question counts as "Not rated" (dropped before counting, as CQC does)."""

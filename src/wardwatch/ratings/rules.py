@@ -4,7 +4,7 @@ Each rule carries its id, source URL and a verified flag (docs/methods.md 1.3, 1
 explanation of every aggregated rating names the rule that decided it, so an assumption
 (``verified: false``) is never hidden.
 
-Algorithm for the ordinal rule sets (methods 1.3 "Proposed algorithm", 1.4), with n the number
+Algorithm for the ordinal rule sets (docs/methods.md 1.3 "Proposed algorithm", 1.4), with n the number
 of underlying ratings after dropping "Not rated" and X the threshold for n:
     nI >= X_inadequate                         -> Inadequate
     nRI >= X_requires_improvement              -> Requires improvement
@@ -89,7 +89,7 @@ class RuleSet:
 
     def with_changes(self, **thresholds: int | bool) -> RuleSet:
         """A copy with rule thresholds or flags changed, e.g. ``with_changes(**{"RI-4-8": 3})``
-        or ``with_changes(**{"RI-SINGLE-INADEQUATE": False})`` (configurable, methods 1.3)."""
+        or ``with_changes(**{"RI-SINGLE-INADEQUATE": False})`` (configurable, docs/methods.md 1.3)."""
         rules = []
         for rule in self.rules:
             if rule.id in thresholds:
@@ -199,7 +199,7 @@ def aggregate_list(
     ruleset: RuleSet | str = "nhs_trust_2014",
     noun: str = "ratings",
 ) -> AggregatedRating:
-    """Aggregate underlying ratings with an ordinal rule set (methods 1.3 / 1.4).
+    """Aggregate underlying ratings with an ordinal rule set (docs/methods.md 1.3 / 1.4).
 
     ``noun`` names what is aggregated in the explanation ("key questions", "services", ...).
     """
@@ -261,7 +261,7 @@ def aggregate_list(
 def apply_limiter(
     rating: Rating | str, enforcement: str | None, ruleset: RuleSet | str = "nhs_trust_2014"
 ) -> AggregatedRating | None:
-    """Enforcement limiter at key question x service (methods 1.3): a requirement notice makes the
+    """Enforcement limiter at key question x service (docs/methods.md 1.3): a requirement notice makes the
     rating Requires improvement at best; enforcement action (warning notice, condition) makes it
     Inadequate. Returns None when no limiter applies or it does not change the rating."""
     if enforcement is None or (isinstance(enforcement, float) and math.isnan(enforcement)) or not str(enforcement):
@@ -285,7 +285,7 @@ def apply_limiter(
 
 
 # ---------------------------------------------------------------------------------------------
-# Single Assessment Framework (methods 1.7)
+# Single Assessment Framework (docs/methods.md 1.7)
 # ---------------------------------------------------------------------------------------------
 
 def _round_pct(pct: float, method: str) -> float:
@@ -315,7 +315,7 @@ def saf_key_question(
     rounding: str | None = None,
     noun: str = "quality statements",
 ) -> AggregatedRating:
-    """Key question rating from its quality statement scores (1–4), by percentage band (methods 1.7).
+    """Key question rating from its quality statement scores (1–4), by percentage band (docs/methods.md 1.7).
 
     percentage = 100 * sum(scores) / (4 * number of statements scored); rounding at band edges and
     the optional limiters are configured in ``saf_2023.yaml`` (UNVERIFIED)."""
@@ -356,7 +356,7 @@ def saf_key_question(
 def saf_overall(key_question_ratings: Iterable[Rating | str], ruleset: RuleSet | str = "saf_2023",
                 rounding: str | None = None) -> AggregatedRating:
     """Overall SAF rating: key question ratings scored I=1, RI=2, G=3, O=4, banded like statements
-    (UNVERIFIED, methods 1.7)."""
+    (UNVERIFIED, docs/methods.md 1.7)."""
     parsed = [Rating.parse(r) for r in key_question_ratings]
     scores = [r.score + 1 for r in parsed if r is not Rating.NOT_RATED]
     out = saf_key_question(scores, ruleset, rounding, noun="key questions")

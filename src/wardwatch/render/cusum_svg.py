@@ -1,4 +1,4 @@
-"""Risk-adjusted CUSUM and VLAD charts (methods.md §4.3–4.4) drawn from their result frames.
+"""Risk-adjusted CUSUM and VLAD charts (docs/methods.md §4.3–4.4) drawn from their result frames.
 
 ``cusum_svg`` draws the two one-sided CUSUMs of Steiner et al. (2000): the upper one, testing for
 deterioration, above zero; the lower one, testing for improvement, mirrored below zero; the

@@ -1,6 +1,6 @@
 """Variation and assurance icons in the Making Data Count style, drawn by wardwatch's own code.
 
-The meaning follows methods.md §2.3 (NHSRplotthedots R/geom_ptd_icon.R): the **variation** icon shows
+The meaning follows docs/methods.md §2.3 (NHSRplotthedots R/geom_ptd_icon.R): the **variation** icon shows
 the point type of the most recent point; the **assurance** icon shows whether the process limits sit
 wholly on the passing side of the target (consistently pass), wholly on the failing side
 (consistently fail) or straddle it (hit and miss). These are not NHS England's icon files: each icon

@@ -4,7 +4,7 @@ Input is an SPC points frame (``SPCResult.points`` for one series): ``x, y, n, c
 lower_near, upper_near, segment, special_cause, point_type``. Nothing is recomputed: the centre
 line, limits and point types are drawn as given. The one exception is the assurance icon, which,
 only when the caller does not pass ``assurance``, is read off the last point's limits and the target
-exactly as methods.md §2.3 defines it (NHSRplotthedots R/ptd_calculate_assurance_type.R).
+exactly as docs/methods.md §2.3 defines it (NHSRplotthedots R/ptd_calculate_assurance_type.R).
 
 Look (MDC): a grey line joins the points; points are coloured by type (grey common cause, orange
 concern, blue improvement, purple neutral) and also shaped (circle, triangle, diamond, square) so
@@ -35,7 +35,7 @@ _SPECIAL_NAMES = {
 
 
 def assurance_from_limits(target: float | None, lpl: float, upl: float, improvement: str) -> str:
-    """Assurance code from the target and the last point's limits (methods.md §2.3).
+    """Assurance code from the target and the last point's limits (docs/methods.md §2.3).
 
     Higher is better: target above UPL ⇒ consistently fail; below LPL ⇒ consistently pass;
     otherwise hit and miss. Mirror image when lower is better. ``none`` without a target, without

@@ -190,7 +190,7 @@ def ae_context_view(ctx: AEContext, org_name: str = RNA_NAME) -> AEContextView:
             funnel_fig = Figure(
                 accessible_svg(svg, title),
                 f"Each dot is a trust; {ctx.org_code} is highlighted. Limits are 95% and 99.8% "
-                "with an additive overdispersion adjustment (Spiegelhalter 2005; methods 3).",
+                "with an additive overdispersion adjustment (Spiegelhalter 2005; docs/methods.md 3).",
             )
     spc_fig = None
     if ctx.panel is not None:

@@ -1,6 +1,6 @@
 """Number formatting and the small-number rule for public outputs.
 
-Small-number rule (DESIGN.md "Conventions"): counts from 1 to 7 are shown as "*" in public
+Small-number rule (docs/design.md "Conventions"): counts from 1 to 7 are shown as "*" in public
 outputs, and so is any rate derived from them (a rate and its denominator would give the count
 back).  Zero is shown: it discloses nothing about an individual.  The band is configurable.
 Tables published with totals go through :mod:`wardwatch.disclosure` (secondary suppression).

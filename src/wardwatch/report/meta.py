@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: CQC key questions in the order CQC publishes them (methods.md 1.1).
+#: CQC key questions in the order CQC publishes them (docs/methods.md 1.1).
 KEY_QUESTIONS: tuple[tuple[str, str], ...] = (
     ("safe", "Safe"),
     ("effective", "Effective"),

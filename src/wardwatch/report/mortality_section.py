@@ -94,7 +94,7 @@ def mortality_view(
                 accessible_svg(svg, title),
                 "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
                 "log transform with 10% truncation and additive overdispersion (SHMI method, "
-                "methods 3.3). A trust is 'lower than expected' only below the lower 95% limit."
+                "docs/methods.md 3.3). A trust is 'lower than expected' only below the lower 95% limit."
                 + (
                     f" {left_out} trust(s) with {rule.low} to {rule.high} deaths are not drawn: their "
                     "SMR and expected deaths would give the count (O = SMR × E)."

@@ -1,6 +1,6 @@
 """Attribute charts: p, Laney p', u, Laney u' and c, vectorised over all segments.
 
-Definitions (methods.md 2.5; qicharts2 0.8.1 ``qic.p``, ``qic.pp``, ``qic.u``, ``qic.up``,
+Definitions (docs/methods.md 2.5; qicharts2 0.8.1 ``qic.p``, ``qic.pp``, ``qic.u``, ``qic.up``,
 ``qic.c``), with y_i events and n_i denominators of the baseline rows of a segment:
 
 - p chart: p-bar = sum(y)/sum(n); sigma_i = sqrt(p-bar (1 - p-bar) / n_i); limits p-bar +/- 3 sigma_i,

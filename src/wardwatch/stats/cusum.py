@@ -1,7 +1,7 @@
-"""Risk-adjusted CUSUM (Steiner, Cook, Farewell & Treasure 2000) and VLAD (methods.md 4.3-4.4).
+"""Risk-adjusted CUSUM (Steiner, Cook, Farewell & Treasure 2000) and VLAD (docs/methods.md 4.3-4.4).
 
 Patient t has predicted risk p_t and outcome y_t (1 = died). Testing odds ratio R0 (in control,
-1) against RA, the log-likelihood-ratio weight is (methods 4.3)
+1) against RA, the log-likelihood-ratio weight is (docs/methods.md 4.3)
 
     death:    W_t = ln( (1 - p_t + R0 p_t) RA / ((1 - p_t + RA p_t) R0) )
     survival: W_t = ln( (1 - p_t + R0 p_t) / (1 - p_t + RA p_t) )
@@ -15,8 +15,8 @@ X_t = S_t - min(0, min_{k<=t} S_k) with S the cumulative sum of W (Lindley), whi
 evaluates with ``cumsum`` and ``minimum.accumulate``. A reset only restarts that formula at the
 next patient, so each series costs a few vectorised passes per signal, not a Python loop per
 patient. The threshold h is chosen by Monte Carlo simulation of in-control outcomes for the
-local case mix to a stated in-control average run length (ARL), as methods 4.3 asks (not a fixed
-4.5). VLAD: V_t = sum_{i<=t} (p_i - y_i), expected minus observed deaths (methods 4.4).
+local case mix to a stated in-control average run length (ARL), as docs/methods.md 4.3 asks (not a fixed
+4.5). VLAD: V_t = sum_{i<=t} (p_i - y_i), expected minus observed deaths (docs/methods.md 4.4).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from wardwatch.errors import InputError
 
 
 def llr_weights(p: np.ndarray, y: np.ndarray, ra: float, r0: float = 1.0) -> np.ndarray:
-    """Steiner et al. (2000) log-likelihood-ratio CUSUM weights (methods 4.3), vectorised."""
+    """Steiner et al. (2000) log-likelihood-ratio CUSUM weights (docs/methods.md 4.3), vectorised."""
     p = np.asarray(p, dtype=float)
     y = np.asarray(y, dtype=float)
     base = np.log(1.0 - p + r0 * p) - np.log(1.0 - p + ra * p)

@@ -3,7 +3,7 @@
 Pure NumPy/SciPy, vectorised over arrays.
 
 - ``poisson_ratio_limits_chisq``: the chi-square form of the Poisson limits for an O/E ratio
-  used by FunnelPlotR (methods.md 3.1): lower = qchisq(a, 2E)/(2E), upper = qchisq(1-a, 2(E+1))/(2E).
+  used by FunnelPlotR (docs/methods.md 3.1): lower = qchisq(a, 2E)/(2E), upper = qchisq(1-a, 2(E+1))/(2E).
 - ``interpolated_quantile_limits``: Spiegelhalter (2005, Stat Med 24:1185, appendix A.1.1) exact
   binomial/Poisson control limits with interpolation between the discrete quantiles: with r_p the
   p-quantile of the null distribution (smallest r with F(r) >= p),
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-Z95 = 1.959964  # methods.md 3.1, constant as used by FunnelPlotR
+Z95 = 1.959964  # docs/methods.md 3.1, constant as used by FunnelPlotR
 Z998 = 3.090232
 
 
@@ -25,7 +25,7 @@ def poisson_ratio_limits_chisq(expected: np.ndarray, prob: float) -> np.ndarray:
     """Limit of O/E at tail probability ``prob`` (e.g. 0.025 lower, 0.975 upper), chi-square form.
 
     For ``prob < 0.5`` the lower form qchisq(prob, 2E)/(2E) is used, otherwise the upper form
-    qchisq(prob, 2(E+1))/(2E) (FunnelPlotR ``calculate_limits``; methods.md 3.1).
+    qchisq(prob, 2(E+1))/(2E) (FunnelPlotR ``calculate_limits``; docs/methods.md 3.1).
     """
     e = np.asarray(expected, dtype=float)
     if prob < 0.5:

@@ -3,12 +3,12 @@
 Method reference: ``docs/methods.md`` sections 3.1-3.3. In brief, for unit i with numerator y_i
 and denominator n_i (for a standardised ratio: observed O_i and expected E_i):
 
-- transform (methods 3.1): proportions ``Y = asin(sqrt(y/n))``, ``s = 1/(2 sqrt(n))``, target
+- transform (docs/methods.md 3.1): proportions ``Y = asin(sqrt(y/n))``, ``s = 1/(2 sqrt(n))``, target
   ``asin(sqrt(sum y / sum n))``; standardised ratios, SHMI method ``Y = ln(O/E)``, ``s = 1/sqrt(E)``,
   target 0; Spiegelhalter/CQC method ``Y = sqrt(O/E)``, ``s = 1/(2 sqrt(E))``, target 1; ratios of
   counts ``Y = ln((y+0.5)/(n+0.5))``, ``s = sqrt(y/(y+0.5)^2 + n/(n+0.5)^2)``, target ln(sum y/sum n).
   ``z = (Y - target)/s``.
-- trim (methods 3.2): Spiegelhalter/CQC winsorise z at the ``trim`` and ``1 - trim`` quantiles
+- trim (docs/methods.md 3.2): Spiegelhalter/CQC winsorise z at the ``trim`` and ``1 - trim`` quantiles
   (R quantile type 7, i.e. linear interpolation); SHMI truncates: ``rank`` (ties averaged),
   ``sp = floor(rank k/(N+1))`` with ``k = 1/trim`` and keeps ``0 < sp < k-1``.
 - ``phi = (1/n) sum z_w^2`` over the n winsorised/retained z; additive
@@ -30,7 +30,7 @@ limit can fold back below the target. SHMI method: expected counts are rounded t
 (as FunnelPlotR and NHS Digital publish them) in both styles. SHMI truncation always truncates a
 unit with no deaths (z = -inf), whatever its averaged rank; see :func:`truncate`.
 
-SHMI banding (methods 3.3): "higher than expected" above the 95% (adjusted) upper limit, "lower
+SHMI banding (docs/methods.md 3.3): "higher than expected" above the 95% (adjusted) upper limit, "lower
 than expected" below the 95% lower limit, otherwise "as expected".
 """
 
@@ -112,7 +112,7 @@ class FunnelResult:
 
 def _transform(num: np.ndarray, den: np.ndarray, ftype: str, method: str, target: float
                ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Return (Y, s, target on the transformed scale) per methods.md 3.1."""
+    """Return (Y, s, target on the transformed scale) per docs/methods.md 3.1."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if ftype == "PR":
             return np.arcsin(np.sqrt(num / den)), 1.0 / (2.0 * np.sqrt(den)), float(np.arcsin(np.sqrt(target)))
@@ -298,7 +298,7 @@ def funnel(
     unadjusted: Literal["exact", "normal"] = "exact",
     limit_points: int = 400,
 ) -> FunnelResult:
-    """Funnel plot of ``numerator/denominator`` by ``group`` with overdispersion (methods 3).
+    """Funnel plot of ``numerator/denominator`` by ``group`` with overdispersion (docs/methods.md 3).
 
     ``type``: "PR" proportion, "SR" standardised ratio O/E (denominator = expected),
     "RC" ratio of counts. ``method``: "spiegelhalter" (CQC: square-root transform for SR,

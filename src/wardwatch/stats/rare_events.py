@@ -1,7 +1,7 @@
 """Rare-event charts: g chart (cases between events) and t chart (time between events).
 
 - g chart (Benneyan 2001, "Number-between g-type statistical quality control charts for
-  monitoring adverse events", Health Care Manag Sci 4:305-318; methods.md 7.1): y_i = number of
+  monitoring adverse events", Health Care Manag Sci 4:305-318; docs/methods.md 7.1): y_i = number of
   cases (or days) between consecutive events, geometric on {0, 1, 2, ...} with
   p-hat = 1 / (g-bar + 1) from the baseline mean g-bar, P(Y > k) = (1 - p)^(k + 1).
   ``g_method="probability"`` (default): **probability limits**. The upper process limit is the

@@ -1,4 +1,4 @@
-"""Case-mix logistic risk model for death, one model per diagnosis group (SHMI-style, methods 4.1).
+"""Case-mix logistic risk model for death, one model per diagnosis group (SHMI-style, docs/methods.md 4.1).
 
 For each diagnosis group g, logit P(death) = b0 + age band + sex + admission method + Charlson
 band + month of admission + b_year * year index, fitted by maximum likelihood (Newton-Raphson
@@ -8,7 +8,7 @@ predicted probabilities; SMR = O/E.
 
 Sparse data (documented choices, not silent):
 - A level needs at least ``min_level_events`` deaths and as many survivors in the group to get
-  its own coefficient. A sparser level is merged into its ADJACENT category (methods 7.3), never
+  its own coefficient. A sparser level is merged into its ADJACENT category (docs/methods.md 7.3), never
   into the reference by default: age 0-17 -> 18-44 and 85+ -> 75-84 (ordered bands merge towards
   the reference band), Charlson 5+ -> 3-4, maternity -> elective, transfer -> emergency, a month
   into the neighbouring month with more spells, unknown sex into the commoner sex. Merging
@@ -41,7 +41,7 @@ Sparse data (documented choices, not silent):
 ``RiskModel.save``/``load`` write JSON (coefficients, standard errors, covariate coding) so a
 trust can apply a model fitted on a larger (e.g. national) dataset.
 Validation: ``calibration`` (observed vs expected deaths by decile of predicted risk),
-:func:`calibration_by_level` (O/E by covariate level and by trust, methods 7.3) and the
+:func:`calibration_by_level` (O/E by covariate level and by trust, docs/methods.md 7.3) and the
 c-statistic (area under the ROC curve, from the Mann-Whitney rank formula).
 """
 
@@ -657,7 +657,7 @@ def _fit_covariates(cov: pd.DataFrame, d: np.ndarray, n: np.ndarray, origin: int
 
 @dataclass
 class LeaveOneOut:
-    """Expected risks from models not fitted on the spells' own unit (trust), methods 7.3."""
+    """Expected risks from models not fitted on the spells' own unit (trust), docs/methods.md 7.3."""
 
     #: predicted risk of every spell from the model fitted without its own unit
     expected: np.ndarray
@@ -716,7 +716,7 @@ CALIBRATION_FACTORS = ("age_band", "sex", "admission_method", "charlson_band")
 
 def calibration_by_level(spells: pd.DataFrame, observed: np.ndarray, expected: np.ndarray,
                          by: tuple[str, ...] = ("org_code", "diagnosis_group")) -> pd.DataFrame:
-    """Observed vs expected deaths by covariate level and by each column in ``by`` (methods 7.3).
+    """Observed vs expected deaths by covariate level and by each column in ``by`` (docs/methods.md 7.3).
 
     Columns: variable, level, spells, observed, expected, o_e. A model that fits every level
     well has O/E near 1 within each level's Poisson noise; a level merged with too different a

@@ -1,6 +1,6 @@
 """Run charts and the Anhoej runs analysis, vectorised over all segments.
 
-Anhoej rules (methods.md 2.6; Anhoej & Olesen 2014, PLoS ONE 9(11):e113825; qicharts2
+Anhoej rules (docs/methods.md 2.6; Anhoej & Olesen 2014, PLoS ONE 9(11):e113825; qicharts2
 ``runs.analysis``): relative to the centre line, points exactly on it are dropped and the rest
 (the *useful* observations, n) form runs of consecutive points on the same side.
 

@@ -4,7 +4,7 @@
 lines, limits, special-cause rules, point types, variation and assurance for every series in one
 pass of NumPy array operations (no Python loop per series or per point).
 
-Charts (methods.md 2.1-2.6): ``xmr`` (individuals, Making Data Count); ``p`` / ``pp`` (Laney p')
+Charts (docs/methods.md 2.1-2.6): ``xmr`` (individuals, Making Data Count); ``p`` / ``pp`` (Laney p')
 and ``u`` / ``up`` (Laney u') where ``y`` holds event counts and ``n`` denominators; ``c``
 (counts); ``run`` (median, Anhoej rules); ``g`` (cases between events) and ``t`` (time between
 events). Rule sets: ``"mdc"`` (default; the current MDC tools) and ``"ptd"`` (NHSRplotthedots
@@ -305,7 +305,7 @@ def _assurance(options: SPCOptions, layout, limits: Limits) -> np.ndarray:
 
     increase: target > UPL -> consistent_fail, target < LPL -> consistent_pass, else
     inconsistent; mirrored for decrease; "none" without a target, for neutral direction, for
-    charts without limits, and for earlier segments (methods.md 2.3).
+    charts without limits, and for earlier segments (docs/methods.md 2.3).
     """
     g = layout.n_segments
     out = np.full(g, "none", dtype=object)

@@ -1,4 +1,4 @@
-"""Constants of the SPC engine, each with its source (methods.md sections 2.1-2.6).
+"""Constants of the SPC engine, each with its source (docs/methods.md sections 2.1-2.6).
 
 They live in one place so that a reviewer can check every number against its reference, and so
 that the rule sets (``RULE_SETS``) can say which ones they switch.
@@ -20,7 +20,7 @@ D2 = 1.128
 # Sigma multipliers for attribute and rare-event charts (qicharts2 R/helper.functions.R).
 SIGMA_LIMIT = 3.0
 SIGMA_NEAR = 2.0
-# g chart probability limits (Benneyan 2001; methods.md 7.1): one-sided tail probabilities of the
+# g chart probability limits (Benneyan 2001; docs/methods.md 7.1): one-sided tail probabilities of the
 # geometric distribution equal to the normal tails beyond 3 sigma and 2 sigma, so that a limit
 # (near limit) is crossed as rarely by in-control geometric data as an XmR limit by normal data.
 G_LIMIT_TAIL = 0.00135

@@ -1,6 +1,6 @@
 """Centre lines and limits of the XmR (individuals) chart, per row, for all segments at once.
 
-Formulas (methods.md 2.1, NHSRplotthedots R/ptd_spc_standard.R): for the baseline rows of a
+Formulas (docs/methods.md 2.1, NHSRplotthedots R/ptd_spc_standard.R): for the baseline rows of a
 segment, CL = mean(y); MR_i = |y_i - y_{i-1}|; MR-bar = mean(MR) (optionally screened, Nelson
 1982); process limits CL +/- 2.66 MR-bar; near (2 sigma) limits CL +/- (2/3)(2.66) MR-bar.
 """
@@ -27,7 +27,7 @@ class Limits:
 
 
 def xmr_limits(layout: Layout, y: np.ndarray, screen: bool) -> Limits:
-    """XmR limits: CL +/- 2.66 MR-bar and CL +/- 1.7733 MR-bar per segment (methods.md 2.1)."""
+    """XmR limits: CL +/- 2.66 MR-bar and CL +/- 1.7733 MR-bar per segment (docs/methods.md 2.1)."""
     centre_seg = segment_mean(layout, y, layout.baseline)
     amr_seg = mean_moving_range(layout, y, screen, MR_SCREEN)
     centre = centre_seg[layout.seg]

@@ -1,4 +1,4 @@
-"""Making Data Count special-cause rules, vectorised over all segments (methods.md 2.2).
+"""Making Data Count special-cause rules, vectorised over all segments (docs/methods.md 2.2).
 
 Every rule is evaluated within a segment (series x rebase group) on row-aligned arrays:
 

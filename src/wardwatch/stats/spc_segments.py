@@ -1,7 +1,7 @@
 """Flat, sorted layout of many SPC series, and the segment reductions every chart needs.
 
 All series are held in one set of NumPy arrays sorted by (series, x). A *segment* is a rebase
-group of one series (methods.md 2.4); segments are contiguous runs of rows and are numbered
+group of one series (docs/methods.md 2.4); segments are contiguous runs of rows and are numbered
 0..G-1 over all series, so per-segment statistics are ``np.bincount`` / ``np.add.reduceat``
 over the whole data at once: no Python loop per series.
 """
@@ -108,7 +108,7 @@ def baseline_moving_ranges(layout: Layout, values: np.ndarray) -> tuple[np.ndarr
 
 
 def mean_moving_range(layout: Layout, values: np.ndarray, screen: bool, screen_factor: float) -> np.ndarray:
-    """Mean moving range of each segment's baseline, optionally screened (methods.md 2.1).
+    """Mean moving range of each segment's baseline, optionally screened (docs/methods.md 2.1).
 
     Screening (Nelson 1982, as NHSRplotthedots): moving ranges >= ``screen_factor`` x their mean
     are dropped and the mean is recomputed once. When every moving range is 0 there is nothing

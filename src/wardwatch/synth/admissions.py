@@ -7,7 +7,7 @@
   in the morning.
 - Age by group (hip fracture oldest, maternity 16-45), sex by group, Charlson index Poisson
   rising with age and in chronic groups; length of stay lognormal by group.
-- Death (in hospital or within 30 days of discharge, the SHMI outcome, methods.md 4.1) is drawn
+- Death (in hospital or within 30 days of discharge, the SHMI outcome, docs/methods.md 4.1) is drawn
   from ``signals.TRUE_MORTALITY_MODEL``, which carries signals 4 (ZP07 odds ratio 1.8) and 5
   (focal sepsis odds ratio 0.92). Three quarters of deaths happen in hospital (discharge = death).
 

@@ -7,7 +7,7 @@ show. Within an episode:
 - NEWS2 at time zero: bands >= 7 (42%), 5-6 (33%), 1-4 (22%), 0 (3%); within >= 7 the score falls
   off geometrically from 7 up to 20.
 - Screening: completed within 1 hour for about 90% / 82% / 70% / 60% of the bands; 3% never.
-- Antibiotics (AoMRC/NICE timing, methods.md 5.3): NEWS2 >= 7 within 1 hour with probability
+- Antibiotics (AoMRC/NICE timing, docs/methods.md 5.3): NEWS2 >= 7 within 1 hour with probability
   ``ABX_1H`` (signal 1 at the focal trust, the trust's fixed share at peers); 5-6 within 3 hours
   (~80%); 1-4 within 6 hours (~62%, 30% never need them). Late doses are 1 h + lognormal.
 - Death within 30 days: logistic in band and age, with odds ratio 0.92 at the focal trust

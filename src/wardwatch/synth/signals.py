@@ -245,7 +245,7 @@ INSPECTIONS: tuple[Inspection, ...] = (
 
 
 # ---------------------------------------------------------------------------------------------
-# True mortality model (SHMI-like case mix: methods.md 4.1)
+# True mortality model (SHMI-like case mix: docs/methods.md 4.1)
 # ---------------------------------------------------------------------------------------------
 
 AGE_BANDS = ("0-17", "18-44", "45-64", "65-74", "75-84", "85+")

@@ -6,9 +6,9 @@ practitioners, sonographers) and consultant radiologists in the medical group. T
 staff in post at its date: 80% were hired before the window, 20% during it.
 
 Requirements: every member of staff must hold the 11 Core Skills Training Framework modules
-(methods.md 5.6); medical, nursing and midwifery staff also sepsis training; radiography staff
+(docs/methods.md 5.6); medical, nursing and midwifery staff also sepsis training; radiography staff
 and radiologists an IR(ME)R operator and/or practitioner course for each ionising modality they
-work in (methods.md 5.5: not ultrasound or MRI). ``VALIDITY_YEARS`` gives each course's validity
+work in (docs/methods.md 5.5: not ultrasound or MRI). ``VALIDITY_YEARS`` gives each course's validity
 (1-3 years).
 
 Completions: from the hire date, each requirement is completed (new starters within weeks) and
