@@ -19,7 +19,9 @@ Every command that opens a warehouse file goes through ``connect_duckdb`` (an Ib
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -249,3 +251,40 @@ def close_quietly(con: Any) -> None:
         con.close()
     except duckdb.Error:
         pass
+
+
+@contextlib.contextmanager
+def transaction(raw: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, rolled back when the block raises (a failed COMMIT is not rolled back
+    again: DuckDB has already ended that transaction)."""
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        yield raw
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
+    raw.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def staged(raw: duckdb.DuckDBPyConnection, name: str, rows: Any) -> Iterator[str]:
+    """``rows`` (an Arrow table or a DataFrame) visible to SQL as view ``name`` for the block."""
+    raw.register(name, rows)
+    try:
+        yield name
+    finally:
+        raw.unregister(name)
+
+
+def upsert(con: ibis.BaseBackend, table: str, ddl: str, rows: Any, key: Sequence[str]) -> None:
+    """Create ``table`` (columns ``ddl``) if needed and replace, in one transaction, every row
+    whose ``key`` (NULL-safe) matches a new row; then insert the new rows. Reloading the same
+    rows therefore changes nothing."""
+    raw = con.con  # the DuckDB connection behind the Ibis backend
+    raw.execute(f"CREATE TABLE IF NOT EXISTS {table} ({ddl})")
+    names = ", ".join(rows.schema.names if hasattr(rows, "schema") and hasattr(rows.schema, "names")
+                      else rows.columns)
+    with staged(raw, f"_ww_new_{table}", rows) as view, transaction(raw):
+        on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM n.{k}" for k in key)
+        raw.execute(f"DELETE FROM {table} AS t USING {view} AS n WHERE {on}")
+        raw.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")

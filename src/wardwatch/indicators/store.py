@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from wardwatch.csvsafe import write_csv
 from wardwatch.engines import table_names
-from wardwatch.warehouse import CUT_OFFS_TABLE, MEASURES_SCHEMA
+from wardwatch.warehouse import CUT_OFFS_TABLE, MEASURES_SCHEMA, staged, transaction
 
 MEASURES = "measures"
 #: the extract cut-off per indicator and organisation (engine.data_until): a period ending after
@@ -48,34 +48,25 @@ def replace_measures(
     ensure_measures_table(con)
     raw = con.con  # the DuckDB connection behind the Ibis backend: DELETE + INSERT in one transaction
     new = _arrow(frame)
-    raw.register("_ww_new_measures", new)
-    try:
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            if indicator_ids is not None:
-                if indicator_ids:
-                    marks = ", ".join("?" for _ in indicator_ids)
-                    raw.execute(
-                        f"DELETE FROM {MEASURES} WHERE source = ? AND indicator_id IN ({marks})",
-                        [source, *indicator_ids],
-                    )
-            else:
+    with staged(raw, "_ww_new_measures", new), transaction(raw):
+        if indicator_ids is not None:
+            if indicator_ids:
+                marks = ", ".join("?" for _ in indicator_ids)
                 raw.execute(
-                    f"""DELETE FROM {MEASURES} AS m USING _ww_new_measures AS n
-                        WHERE m.source = ? AND m.indicator_id = n.indicator_id AND m.org_code = n.org_code
-                          AND m.site_code IS NOT DISTINCT FROM n.site_code
-                          AND m.unit_code IS NOT DISTINCT FROM n.unit_code
-                          AND m.period_start = n.period_start AND m.period_grain = n.period_grain""",
-                    [source],
+                    f"DELETE FROM {MEASURES} WHERE source = ? AND indicator_id IN ({marks})",
+                    [source, *indicator_ids],
                 )
-            names = ", ".join(MEASURES_SCHEMA.names)
-            raw.execute(f"INSERT INTO {MEASURES} ({names}) SELECT {names} FROM _ww_new_measures")
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-    finally:
-        raw.unregister("_ww_new_measures")
+        else:
+            raw.execute(
+                f"""DELETE FROM {MEASURES} AS m USING _ww_new_measures AS n
+                    WHERE m.source = ? AND m.indicator_id = n.indicator_id AND m.org_code = n.org_code
+                      AND m.site_code IS NOT DISTINCT FROM n.site_code
+                      AND m.unit_code IS NOT DISTINCT FROM n.unit_code
+                      AND m.period_start = n.period_start AND m.period_grain = n.period_grain""",
+                [source],
+            )
+        names = ", ".join(MEASURES_SCHEMA.names)
+        raw.execute(f"INSERT INTO {MEASURES} ({names}) SELECT {names} FROM _ww_new_measures")
     return new.num_rows
 
 
@@ -110,19 +101,10 @@ def replace_cut_offs(con: ibis.BaseBackend, frame: pd.DataFrame, *, indicator_id
     )
     new = frame[["indicator_id", "org_code", "data_until"]].copy()
     new["data_until"] = pd.to_datetime(new["data_until"]).dt.date
-    raw.register("_ww_new_cut_offs", new)
-    try:
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            if indicator_ids:
-                marks = ", ".join("?" for _ in indicator_ids)
-                raw.execute(f"DELETE FROM {CUT_OFFS} WHERE indicator_id IN ({marks})", list(indicator_ids))
-            raw.execute(
-                f"INSERT INTO {CUT_OFFS} SELECT indicator_id, org_code, CAST(data_until AS DATE) FROM _ww_new_cut_offs"
-            )
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-    finally:
-        raw.unregister("_ww_new_cut_offs")
+    with staged(raw, "_ww_new_cut_offs", new), transaction(raw):
+        if indicator_ids:
+            marks = ", ".join("?" for _ in indicator_ids)
+            raw.execute(f"DELETE FROM {CUT_OFFS} WHERE indicator_id IN ({marks})", list(indicator_ids))
+        raw.execute(
+            f"INSERT INTO {CUT_OFFS} SELECT indicator_id, org_code, CAST(data_until AS DATE) FROM _ww_new_cut_offs"
+        )

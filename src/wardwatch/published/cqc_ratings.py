@@ -30,7 +30,7 @@ from wardwatch.published._common import (
     read_rows,
 )
 from wardwatch.ratings.model import KEY_QUESTIONS, Rating
-from wardwatch.warehouse import CQC_RATINGS_TABLE
+from wardwatch.warehouse import CQC_RATINGS_TABLE, upsert
 
 TABLE = CQC_RATINGS_TABLE
 KEY = ("org_code", "service", "key_question", "publication_date")
@@ -101,23 +101,8 @@ def prepare_cqc_ratings(path: str | Path) -> LoadResult:
 
 def write_cqc_ratings(con: ibis.BaseBackend, result: LoadResult) -> LoadResult:
     """Upsert the rows into ``cqc_ratings`` in one transaction (same key: replaced)."""
-    raw = con.con  # the DuckDB connection behind the Ibis backend
-    raw.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({_DDL})")
     new = pa.Table.from_pandas(result.rows, schema=SCHEMA, preserve_index=False)
-    raw.register("_ww_new_ratings", new)
-    try:
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            on = " AND ".join(f"t.{k} = n.{k}" for k in KEY)
-            raw.execute(f"DELETE FROM {TABLE} AS t USING _ww_new_ratings AS n WHERE {on}")
-            names = ", ".join(SCHEMA.names)
-            raw.execute(f"INSERT INTO {TABLE} ({names}) SELECT {names} FROM _ww_new_ratings")
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-    finally:
-        raw.unregister("_ww_new_ratings")
+    upsert(con, TABLE, _DDL, new, KEY)
     return result
 
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from wardwatch.engines import table_names
 from wardwatch.published._common import LoadResult, check_org_codes, check_unique, fail_first, read_rows
-from wardwatch.warehouse import ORGANISATIONS_TABLE
+from wardwatch.warehouse import ORGANISATIONS_TABLE, upsert
 
 TABLE = ORGANISATIONS_TABLE
 SOURCE = "NHS provider lookup (ODS)"
@@ -65,22 +65,8 @@ def prepare_providers(path: str | Path) -> LoadResult:
 
 def write_providers(con: ibis.BaseBackend, result: LoadResult) -> LoadResult:
     """Upsert by ``org_code`` in one transaction."""
-    raw = con.con  # the DuckDB connection behind the Ibis backend
-    raw.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({_DDL})")
     new = pa.Table.from_pandas(result.rows, schema=SCHEMA, preserve_index=False)
-    raw.register("_ww_new_orgs", new)
-    try:
-        raw.execute("BEGIN TRANSACTION")
-        try:
-            raw.execute(f"DELETE FROM {TABLE} AS t USING _ww_new_orgs AS n WHERE t.org_code = n.org_code")
-            names = ", ".join(SCHEMA.names)
-            raw.execute(f"INSERT INTO {TABLE} ({names}) SELECT {names} FROM _ww_new_orgs")
-            raw.execute("COMMIT")
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-    finally:
-        raw.unregister("_ww_new_orgs")
+    upsert(con, TABLE, _DDL, new, ("org_code",))
     return result
 
 
