@@ -22,6 +22,7 @@ def test_cut_off_is_the_latest_event_day_of_the_organisation(handmade_con):
     assert cut[("ed_4h", "ZFV")] == dt.date(2019, 6, 20)  # the trust's extract, not the ED table alone
     assert cut[("sepsis_screened_1h", "ZFV")] == dt.date(2019, 6, 20)
     assert cut[("ed_4h", "ZP01")] == dt.date(2019, 4, 30)
+    assert cut[("sepsis_mortality_crude_30d", "ZFV")] == dt.date(2019, 6, 20) - dt.timedelta(days=44)
     # monthly returns (staffing, dated by a date) and month-end censuses have no cut-off
     assert not run.cut_offs.indicator_id.isin(["staffing_fill_rate", "dm01_waiting_6wk_plus"]).any()
 
@@ -34,6 +35,9 @@ def test_periods_running_past_the_cut_off_are_incomplete(handmade_con):
     assert _incomplete(run) == {
         ("imaging_report_turnaround_7d", "ZFV", "month", "2019-06-01"),
         ("sepsis_mortality_crude_30d", "ZFV", "month", "2019-06-01"),
+        # 30-day mortality needs 30 days of follow-up and 14 of death-data lag: its cut-off is
+        # 20 June - 44 days = 7 May, so May (ends 31 May) is incomplete as well
+        ("sepsis_mortality_crude_30d", "ZFV", "month", "2019-05-01"),
         ("sepsis_screened_1h", "ZFV", "month", "2019-06-01"),
         ("ed_4h", "ZP01", "week", "2019-04-29"),
         ("ed_12h_from_arrival", "ZP01", "week", "2019-04-29"),

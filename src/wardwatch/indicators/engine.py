@@ -122,8 +122,9 @@ def data_until(con: ibis.BaseBackend, contributions: list[tuple[list[Indicator],
     day, where a sparse table alone (a few sepsis episodes a week) would end on its last event.
     Only the tables of this run count: computing one sparse indicator alone gives a cut-off that
     may be early (a complete last period then shows as incomplete, never the reverse).
-    The cut-off day is taken as covered. Indicators dated by a date (monthly returns such as
-    staffing, whose row covers its month) and month-end censuses have no cut-off: always complete.
+    The cut-off day is taken as covered. An indicator whose outcome needs follow-up (a death within
+    30 days) has its cut-off moved back by ``EventSpec.follow_up_days``. Indicators dated by a date
+    (monthly returns such as staffing, whose row covers its month) and month-end censuses have no cut-off: always complete.
     Computed in Python from the collected contributions, so both engines give the same answer.
     """
     timed: list[tuple[list[Indicator], pa.Table]] = []
@@ -143,7 +144,8 @@ def data_until(con: ibis.BaseBackend, contributions: list[tuple[list[Indicator],
     rows = []
     for group, table in timed:
         orgs = set(table.column("org_code").to_pylist()) if table.num_rows else set()
-        rows += [(ind.id, org, last[org]) for ind in group for org in sorted(orgs) if org in last]
+        rows += [(ind.id, org, last[org] - dt.timedelta(days=ind.spec.follow_up_days))
+                 for ind in group for org in sorted(orgs) if org in last]
     return pd.DataFrame(rows, columns=list(CUT_OFF_COLUMNS))
 
 

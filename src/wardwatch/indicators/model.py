@@ -52,6 +52,10 @@ class EventSpec:
     #: adds derived columns before the scan (e.g. the ED extract time, a per-organisation window);
     #: indicators share a scan only when they share this function
     prepare: Callable[[ir.Table], ir.Table] | None = None
+    #: days after the event before its outcome is known (a death within 30 days, plus the time a
+    #: death takes to reach the data): periods later than the extract's cut-off minus this are
+    #: incomplete, so a month whose deaths are not all recorded yet is not drawn as a fall
+    follow_up_days: int = 0
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,11 @@ def _died_within_30d_of_trigger(t):
 # (and none true) is left out of numerator AND denominator, never counted as a survivor. SQL's
 # three-valued OR makes NULL | TRUE true (a known death) and NULL | FALSE NULL (unknown), the same
 # on DuckDB and Spark.
+#: 30-day follow-up plus the time a death takes to reach the death data (the default lag of
+#: ``wardwatch mortality --death-lag-days``): later periods are flagged incomplete, not drawn
+FOLLOW_UP_DAYS = 30 + 14
+
+
 def _spell_outcome_known(t):
     return _died_within_30d_of_spell(t).notnull()
 
@@ -44,14 +49,16 @@ MORTALITY_INDICATORS = (
         numerator_text="spells with died_in_hospital or died_within_30d_of_discharge",
         denominator_text=(
             "spells with a known outcome, by discharge month (NULL death flags with none true: left out, not "
-            "counted as survivors). The latest 30 days plus the death-data lag are incomplete: deaths after "
-            "discharge are not yet recorded, so the last month or two read low"
+            "counted as survivors). Periods ending less than 30 days plus the 14-day death-data lag before "
+            "the extract's cut-off are flagged incomplete and not drawn: their deaths after discharge are "
+            "not all recorded yet"
         ),
         spec=EventSpec(
             table="admissions",
             period_column="discharged_at",
             numerator=_died_within_30d_of_spell,
             where=_spell_outcome_known,
+            follow_up_days=FOLLOW_UP_DAYS,
         ),
     ),
     Indicator(
@@ -70,12 +77,17 @@ MORTALITY_INDICATORS = (
         ),
         chart="pp",
         numerator_text="episodes with died_within_30d",
-        denominator_text="suspected-sepsis episodes with a known 30-day outcome, by trigger month",
+        denominator_text=(
+            "suspected-sepsis episodes with a known 30-day outcome, by trigger month; periods ending less "
+            "than 44 days (30-day follow-up and the death-data lag) before the extract's cut-off are "
+            "flagged incomplete"
+        ),
         spec=EventSpec(
             table="sepsis_episodes",
             period_column="trigger_at",
             numerator=_died_within_30d_of_trigger,
             where=_trigger_outcome_known,
+            follow_up_days=FOLLOW_UP_DAYS,
         ),
     ),
 )
