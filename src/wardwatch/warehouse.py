@@ -69,13 +69,25 @@ CUT_OFFS_TABLE = "measures_data_until"
 CQC_RATINGS_TABLE = "cqc_ratings"
 ORGANISATIONS_TABLE = "organisations"
 RATING_OVERRIDES_TABLE = "rating_overrides"
+#: ``wardwatch refresh``: one row per run, one row per computed unit (with its input fingerprint),
+#: and the result tables themselves, all named ``result_*`` (wardwatch.results.tables).
+RUNS_TABLE = "runs"
+RESULT_UNITS_TABLE = "result_units"
+RESULT_PREFIX = "result_"
 
 
 def _wardwatch_tables() -> set[str]:
     from wardwatch.contracts.schema import CONTRACTS
+    from wardwatch.results.tables import RESULT_TABLES
 
     return {*CONTRACTS, MEASURES_TABLE, QUARANTINE_TABLE, CUT_OFFS_TABLE, CQC_RATINGS_TABLE,
-            ORGANISATIONS_TABLE, RATING_OVERRIDES_TABLE, MARKER_TABLE}
+            ORGANISATIONS_TABLE, RATING_OVERRIDES_TABLE, MARKER_TABLE, RUNS_TABLE, RESULT_UNITS_TABLE,
+            *RESULT_TABLES}
+
+
+def table_exists(raw: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the open warehouse has table ``name``."""
+    return name in _tables(raw, raw.execute("SELECT current_database()").fetchone()[0])
 
 
 def _describe(head: bytes) -> str:

@@ -1,0 +1,89 @@
+"""``wardwatch refresh``: compute every judgement once into the result tables.
+
+Stages run in order; each fingerprints its units (the inputs each one reads plus its method
+version), recomputes only new or changed units, deletes the results of units whose inputs are
+gone, and commits in one transaction. A ``runs`` row records what was done.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from wardwatch.results import spc_series
+from wardwatch.results.store import Plan, RunRecord, ensure_tables, plan, record_run, replace_units
+from wardwatch.warehouse import MEASURES_TABLE, connect_raw, table_exists
+from wardwatch.errors import InputError
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RefreshSummary:
+    run_id: str
+    stages: dict[str, dict[str, int]]
+    seconds: dict[str, float]
+
+    @property
+    def recomputed(self) -> int:
+        return sum(s["recomputed"] for s in self.stages.values())
+
+
+def new_run_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def spc_stage(raw: duckdb.DuckDBPyConnection, run_id: str, force: bool, say: Progress) -> Plan:
+    say("SPC: reading series")
+    series = spc_series.read_series(raw)
+    series, metas = spc_series.with_settings(series, spc_series.read_cut_offs(raw))
+    prints = spc_series.fingerprints(series, metas)
+    work = plan(raw, "spc", dict(zip(prints["unit_key"], prints["fingerprint"], strict=True)), force)
+    if not work.changed and not work.removed:
+        return work
+    say(f"SPC: computing {len(work.changed):,} of {len(work.current):,} series")
+    result = spc_series.compute(spc_series.select_keys(series, work.changed), metas)
+    tables = {
+        "result_spc_series": result.series,
+        "result_spc_points": result.points,
+        "result_spc_summary": result.summary,
+    }
+    tables = {name: frame.assign(unit_key=spc_series.unit_keys(frame)) for name, frame in tables.items()}
+    replace_units(raw, work, tables, run_id)
+    return work
+
+
+STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (("spc", spc_stage),)
+
+
+def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None) -> RefreshSummary:
+    """Bring every result table up to date with the warehouse's inputs."""
+    from wardwatch import __version__
+
+    say = progress or (lambda _m: None)
+    raw = connect_raw(db)
+    try:
+        if not table_exists(raw, MEASURES_TABLE):
+            raise InputError(f"{db}: no measures yet; run `wardwatch measures --db {db}` first")
+        ensure_tables(raw)
+        now = datetime.now().replace(microsecond=0)
+        run = RunRecord(new_run_id(now), now, f"wardwatch {__version__}", {"spc": spc_series.METHOD_VERSION})
+        seconds: dict[str, float] = {}
+        inputs: list[str] = []
+        for name, stage in STAGES:
+            started = time.perf_counter()
+            work = stage(raw, run.run_id, force, say)
+            run.add(work)
+            inputs.extend(f"{name}:{key}:{print_}" for key, print_ in work.current.items())
+            seconds[name] = time.perf_counter() - started
+        record_run(raw, run, inputs)
+        raw.execute("CHECKPOINT")
+    finally:
+        raw.close()
+    return RefreshSummary(run.run_id, run.stages, seconds)
