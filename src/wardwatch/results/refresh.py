@@ -15,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from wardwatch.results import spc_series
+from wardwatch.report.meta import IndicatorMeta
+from wardwatch.results import funnels, spc_series
 from wardwatch.results.store import Plan, RunRecord, ensure_tables, plan, record_run, replace_units
 from wardwatch.warehouse import MEASURES_TABLE, connect_raw, table_exists
 from wardwatch.errors import InputError
@@ -39,10 +41,24 @@ def new_run_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
-def spc_stage(raw: duckdb.DuckDBPyConnection, run_id: str, force: bool, say: Progress) -> Plan:
+class Inputs:
+    """What several stages read, read once per refresh (on first use)."""
+
+    def __init__(self, raw: duckdb.DuckDBPyConnection) -> None:
+        self.raw = raw
+        self._series: tuple[pd.DataFrame, dict[str, IndicatorMeta]] | None = None
+
+    @property
+    def series(self) -> tuple[pd.DataFrame, dict[str, IndicatorMeta]]:
+        if self._series is None:
+            series = spc_series.read_series(self.raw)
+            self._series = spc_series.with_settings(series, spc_series.read_cut_offs(self.raw))
+        return self._series
+
+
+def spc_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
     say("SPC: reading series")
-    series = spc_series.read_series(raw)
-    series, metas = spc_series.with_settings(series, spc_series.read_cut_offs(raw))
+    series, metas = inputs.series
     prints = spc_series.fingerprints(series, metas)
     work = plan(raw, "spc", dict(zip(prints["unit_key"], prints["fingerprint"], strict=True)), force)
     if not work.changed and not work.removed:
@@ -59,7 +75,22 @@ def spc_stage(raw: duckdb.DuckDBPyConnection, run_id: str, force: bool, say: Pro
     return work
 
 
-STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (("spc", spc_stage),)
+def funnel_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
+    series, metas = inputs.series
+    rows = funnels.funnel_rows(series, metas)
+    work = plan(raw, "funnel", funnels.fingerprints(rows), force)
+    if not work.changed and not work.removed:
+        return work
+    say(f"Funnels: computing {len(work.changed):,} of {len(work.current):,}")
+    units, limits = funnels.compute(rows[funnels.unit_keys(rows).isin(set(work.changed))])
+    tables = {"result_funnel_units": units, "result_funnel_limits": limits}
+    tables = {name: frame.assign(unit_key=funnels.unit_keys(frame)) for name, frame in tables.items()}
+    replace_units(raw, work, tables, run_id)
+    return work
+
+
+STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (("spc", spc_stage), ("funnel", funnel_stage))
+METHOD_VERSIONS = {"spc": spc_series.METHOD_VERSION, "funnel": funnels.METHOD_VERSION}
 
 
 def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None) -> RefreshSummary:
@@ -73,12 +104,13 @@ def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = 
             raise InputError(f"{db}: no measures yet; run `wardwatch measures --db {db}` first")
         ensure_tables(raw)
         now = datetime.now().replace(microsecond=0)
-        run = RunRecord(new_run_id(now), now, f"wardwatch {__version__}", {"spc": spc_series.METHOD_VERSION})
+        run = RunRecord(new_run_id(now), now, f"wardwatch {__version__}", dict(METHOD_VERSIONS))
+        inputs_read = Inputs(raw)
         seconds: dict[str, float] = {}
         inputs: list[str] = []
         for name, stage in STAGES:
             started = time.perf_counter()
-            work = stage(raw, run.run_id, force, say)
+            work = stage(raw, inputs_read, run.run_id, force, say)
             run.add(work)
             inputs.extend(f"{name}:{key}:{print_}" for key, print_ in work.current.items())
             seconds[name] = time.perf_counter() - started

@@ -43,18 +43,22 @@ def interpolated_quantile_limits(
     (r_p - alpha)/n, so with target 1 it is a limit of O/E.
     """
     n = np.asarray(denominator, dtype=float)
+    # the distributions' functions are called unfrozen: freezing one formats its docstring, which
+    # costs more than the quantiles of a small funnel
     if family == "binomial":
         n_int = np.maximum(np.rint(n), 1.0)
-        dist = stats.binom(n_int, target)
+        args: tuple = (n_int, target)
+        family_dist = stats.binom
         scale = n_int
     elif family == "poisson":
-        dist = stats.poisson(target * n)
+        args = (target * n,)
+        family_dist = stats.poisson
         scale = n
     else:  # pragma: no cover - programming error
         raise ValueError(f"family must be 'binomial' or 'poisson', not {family!r}")
-    r_p = dist.ppf(prob)
-    f_r = dist.cdf(r_p)
-    f_below = dist.cdf(r_p - 1.0)
+    r_p = family_dist.ppf(prob, *args)
+    f_r = family_dist.cdf(r_p, *args)
+    f_below = family_dist.cdf(r_p - 1.0, *args)
     step = f_r - f_below
     # step > 0 always (r_p is a support point); guard against underflow in extreme tails
     alpha = np.where(step > 0, (f_r - prob) / np.where(step > 0, step, 1.0), 0.0)

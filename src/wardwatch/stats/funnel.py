@@ -390,51 +390,45 @@ def funnel(
     adj = _adjusted(den, ftype, method, style, target, od if od != "none" else "additive", phi, tau2)
     final = adj if od_adjusted else unadj
 
-    units = agg.copy()
-    units["value"] = value
-    units["target"] = target
+    # columns gathered in one dict and framed once: assigning them one by one costs more than the
+    # statistics for a small funnel (and a refresh draws hundreds)
+    n_units = len(agg)
+    no_od = np.full(n_units, np.nan)
+    cols: dict[str, object] = {"value": value, "target": np.full(n_units, target)}
     for tag in ("95", "998"):
-        units[f"ll{tag}"] = final[f"ll{tag}"]
-        units[f"ul{tag}"] = final[f"ul{tag}"]
+        cols[f"ll{tag}"], cols[f"ul{tag}"] = final[f"ll{tag}"], final[f"ul{tag}"]
     for tag in ("95", "998"):
-        units[f"ll{tag}_unadj"] = unadj[f"ll{tag}"]
-        units[f"ul{tag}_unadj"] = unadj[f"ul{tag}"]
+        cols[f"ll{tag}_unadj"], cols[f"ul{tag}_unadj"] = unadj[f"ll{tag}"], unadj[f"ul{tag}"]
     for tag in ("95", "998"):
-        units[f"ll{tag}_od"] = adj[f"ll{tag}"] if od != "none" else np.nan
-        units[f"ul{tag}_od"] = adj[f"ul{tag}"] if od != "none" else np.nan
-    units["target_transformed"] = tt
-    units["Y"] = y_t
-    units["s"] = s
-    units["z"] = z
-    units["z_trimmed"] = z_w
-    units["trimmed"] = trimmed
-    units["rank"] = rank
-    units["sp"] = sp
-    out95 = (value < units["ll95"]) | (value > units["ul95"])
-    out998 = (value < units["ll998"]) | (value > units["ul998"])
-    units["outlier95"] = out95.to_numpy()
-    units["outlier998"] = out998.to_numpy()
-    units["outlier"] = np.where(value > units["ul998"], "high", np.where(value < units["ll998"], "low", "none"))
-    units["band"] = np.where(value > units["ul95"], BAND_HIGH, np.where(value < units["ll95"], BAND_LOW, BAND_AS))
-    units["phi"] = phi
-    units["tau2"] = tau2
-    units["od_adjusted"] = od_adjusted
+        cols[f"ll{tag}_od"] = adj[f"ll{tag}"] if od != "none" else no_od
+        cols[f"ul{tag}_od"] = adj[f"ul{tag}"] if od != "none" else no_od
+    cols.update({"target_transformed": np.full(n_units, tt), "Y": y_t, "s": s, "z": z, "z_trimmed": z_w,
+                 "trimmed": trimmed, "rank": rank, "sp": sp})
+    ll95, ul95 = np.asarray(cols["ll95"]), np.asarray(cols["ul95"])
+    ll998, ul998 = np.asarray(cols["ll998"]), np.asarray(cols["ul998"])
+    cols["outlier95"] = (value < ll95) | (value > ul95)
+    cols["outlier998"] = (value < ll998) | (value > ul998)
+    cols["outlier"] = np.where(value > ul998, "high", np.where(value < ll998, "low", "none"))
+    cols["band"] = np.where(value > ul95, BAND_HIGH, np.where(value < ll95, BAND_LOW, BAND_AS))
+    cols.update({"phi": np.full(n_units, phi), "tau2": np.full(n_units, tau2),
+                 "od_adjusted": np.full(n_units, od_adjusted)})
+    units = pd.concat([agg.reset_index(drop=True), pd.DataFrame(cols)], axis=1)
 
     grid = _limit_grid(den, ftype, style, limit_points)
     g_unadj = _unadjusted(grid, ftype, method, style, target, unadjusted)
     g_adj = _adjusted(grid, ftype, method, style, target, od if od != "none" else "additive", phi, tau2)
     g_final = g_adj if od_adjusted else g_unadj
-    limits = pd.DataFrame({"denominator": grid, "s": _s_at(grid, ftype, method, style, target)})
+    no_od = np.full(len(grid), np.nan)
+    grid_cols: dict[str, object] = {"denominator": grid, "s": _s_at(grid, ftype, method, style, target)}
     for tag in ("95", "998"):
-        limits[f"ll{tag}"] = g_final[f"ll{tag}"]
-        limits[f"ul{tag}"] = g_final[f"ul{tag}"]
+        grid_cols[f"ll{tag}"], grid_cols[f"ul{tag}"] = g_final[f"ll{tag}"], g_final[f"ul{tag}"]
     for tag in ("95", "998"):
-        limits[f"ll{tag}_unadj"] = g_unadj[f"ll{tag}"]
-        limits[f"ul{tag}_unadj"] = g_unadj[f"ul{tag}"]
+        grid_cols[f"ll{tag}_unadj"], grid_cols[f"ul{tag}_unadj"] = g_unadj[f"ll{tag}"], g_unadj[f"ul{tag}"]
     for tag in ("95", "998"):
-        limits[f"ll{tag}_od"] = g_adj[f"ll{tag}"] if od != "none" else np.nan
-        limits[f"ul{tag}_od"] = g_adj[f"ul{tag}"] if od != "none" else np.nan
-    limits["target"] = target
+        grid_cols[f"ll{tag}_od"] = g_adj[f"ll{tag}"] if od != "none" else no_od
+        grid_cols[f"ul{tag}_od"] = g_adj[f"ul{tag}"] if od != "none" else no_od
+    grid_cols["target"] = np.full(len(grid), target)
+    limits = pd.DataFrame(grid_cols)
 
     return FunnelResult(units=units, limits=limits, type=ftype, method=method, od=od, trim=trim,
                         style=style, target=target, phi=phi, tau2=tau2, n_used=n_used,
