@@ -138,17 +138,49 @@ def arl_from_running_max(running_max: np.ndarray, h: float) -> tuple[float, floa
     ARL is estimated as total observed time / number of signals, the maximum-likelihood
     estimate for (approximately geometric) CUSUM run lengths under censoring. Returns (ARL, SE).
     """
-    horizon = running_max.shape[1]
-    h32 = np.float32(h)  # compare in the stored precision, consistently
-    crossed = running_max[:, -1] > h32
-    # each row is non-decreasing, so the first crossing is a binary search, not a scan
-    first = np.array([np.searchsorted(row, h32, side="right") for row in running_max])
-    run = np.where(crossed, first + 1, horizon)
-    events = int(crossed.sum())
-    if events == 0:
-        return float("inf"), float("inf")
-    arl = float(run.sum() / events)
-    return arl, float(arl / np.sqrt(events))
+    if running_max.dtype != np.float32:  # the simulation stores float32; anything else row by row
+        h_cmp = np.float32(h)
+        first = np.array([np.searchsorted(row, h_cmp, side="right") for row in running_max])
+        crossed = running_max[:, -1] > h_cmp
+        run = np.where(crossed, first + 1, running_max.shape[1])
+        events = int(crossed.sum())
+        if events == 0:
+            return float("inf"), float("inf")
+        arl = float(run.sum() / events)
+        return arl, float(arl / np.sqrt(events))
+    return _ArlCurve(running_max)(h)
+
+
+class _ArlCurve:
+    """ARL(h) for many h from one set of simulated running maxima.
+
+    Each row is non-decreasing, so its first crossing of h is a binary search. All rows are
+    searched in one call: a non-negative float32's bit pattern read as an integer orders the same
+    way as the float, so adding ``row << 32`` makes the whole array one sorted integer sequence
+    (exactly the float32 comparisons, without a Python loop over the rows).
+    """
+
+    def __init__(self, running_max: np.ndarray) -> None:
+        rows, self.horizon = running_max.shape
+        self.crossed_at_end = running_max[:, -1]
+        bits = (running_max + np.float32(0.0)).view(np.int32).astype(np.int64)  # + 0 turns -0.0 into 0.0
+        self.offsets = np.arange(rows, dtype=np.int64) << 32
+        self.keys = (bits + self.offsets[:, None]).ravel()
+
+    def __call__(self, h: float) -> tuple[float, float]:
+        h32 = np.float32(h) + np.float32(0.0)  # compare in the stored precision, consistently
+        crossed = self.crossed_at_end > h32
+        if h32 < 0:  # every non-negative path is above a negative threshold from the start
+            first = np.zeros(len(self.offsets), dtype=np.int64)
+        else:
+            query = np.int64(np.array(h32, dtype=np.float32).view(np.int32)) + self.offsets
+            first = np.searchsorted(self.keys, query, side="right") - np.arange(len(self.offsets)) * self.horizon
+        run = np.where(crossed, first + 1, self.horizon)
+        events = int(crossed.sum())
+        if events == 0:
+            return float("inf"), float("inf")
+        arl = float(run.sum() / events)
+        return arl, float(arl / np.sqrt(events))
 
 
 def choose_threshold(p_risks: np.ndarray, target_arl: float = 10_000, ra: float = 2.0,
@@ -169,16 +201,17 @@ def choose_threshold(p_risks: np.ndarray, target_arl: float = 10_000, ra: float 
     horizon = int(horizon or max(100, int(target_arl)))
     rng = np.random.default_rng(seed)
     rmax = _simulated_running_max(p, ra, n_sim, horizon, rng, batch)
+    arl_at = _ArlCurve(rmax)
     lo, hi = 0.0, float(rmax[:, -1].max()) + 1e-6
-    if arl_from_running_max(rmax, hi)[0] < target_arl:  # pragma: no cover - horizon too short
+    if arl_at(hi)[0] < target_arl:  # pragma: no cover - horizon too short
         hi = hi * 2
     for _ in range(50):
         mid = 0.5 * (lo + hi)
-        if arl_from_running_max(rmax, mid)[0] >= target_arl:
+        if arl_at(mid)[0] >= target_arl:
             hi = mid
         else:
             lo = mid
-    arl, se = arl_from_running_max(rmax, hi)
+    arl, se = arl_at(hi)
     return Threshold(h=hi, target_arl=float(target_arl), arl=arl, arl_se=se, ra=ra, n_sim=n_sim,
                      horizon=horizon)
 
