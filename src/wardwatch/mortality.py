@@ -400,7 +400,7 @@ def _safe(name: str) -> str:
 
 def run_mortality(
     con: Any,
-    out_dir: str | Path,
+    out_dir: str | Path | None,
     focal_org: str | None = None,
     *,
     model: RiskModel | None = None,
@@ -413,7 +413,8 @@ def run_mortality(
     cutoff: str | pd.Timestamp | None = None,
     death_lag_days: int = DEFAULT_DEATH_LAG_DAYS,
 ) -> MortalityResult:
-    """Fit (or apply ``model``), compute SMRs, funnels and CUSUMs, and write the outputs to ``out_dir``.
+    """Fit (or apply ``model``), compute SMRs, funnels and CUSUMs, and write the outputs to ``out_dir``
+    (``None``: write nothing, return the result only).
 
     ``fit``: "leave-one-trust-out" (default) or "pooled" (in-sample); ignored when ``model`` is
     given. ``cutoff``/``death_lag_days``: see :func:`complete_follow_up`.
@@ -421,8 +422,9 @@ def run_mortality(
     if fit not in FIT_MODES:
         raise InputError(f"--fit must be one of {', '.join(FIT_MODES)}, not {fit!r}")
     say = progress or (lambda _m: None)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = None if out_dir is None else Path(out_dir)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     say("reading admissions")
     raw = read_admissions(con)
     if raw.empty:
@@ -476,6 +478,10 @@ def run_mortality(
     alerts = cres.alerts.rename(columns={"observed": "observed_since_reset", "expected": "expected_since_reset"})
 
     files: dict[str, Path] = {}
+    if out is None:  # results only (wardwatch refresh stores them in the warehouse)
+        return MortalityResult(smr=smr, funnel_sepsis=funnel_sepsis, alerts=alerts, thresholds=thresholds,
+                               calibration=calibration, model=fitted, cusum=cres, focal_org=focal_org,
+                               follow_up=follow_up, fit=fit_used, calibration_levels=levels)
     files["smr"] = out / "smr.csv"
     write_csv(smr, files["smr"])
     if funnel_sepsis is not None:
@@ -492,13 +498,7 @@ def run_mortality(
     files["model"] = out / "model.json"
     fitted.save(files["model"])
     files["settings"] = out / "mortality_settings.json"
-    files["settings"].write_text(json.dumps({
-        "fit": fit_used, "follow_up": follow_up.to_dict(), "statement": follow_up.statement,
-        "bands": f"SHMI funnel method (log O/E, 10% truncation, additive tau2, 95%); {SCREENING_NOTE}; "
-                 f"warning when fewer than {MIN_PEERS_FOR_BANDS} trusts are banded together",
-        "cusum_risks": "the same expected risks as the SMRs" + (
-            " (leave-one-trust-out: no chart is judged against a model fitted on its own outcomes)"
-            if fit_used == "leave-one-trust-out" else "")}, indent=1))
+    files["settings"].write_text(json.dumps(settings_record(fit_used, follow_up), indent=1))
 
     if charts:
         say("drawing charts")
@@ -507,6 +507,17 @@ def run_mortality(
     return MortalityResult(smr=smr, funnel_sepsis=funnel_sepsis, alerts=alerts, thresholds=thresholds,
                            calibration=calibration, model=fitted, cusum=cres, focal_org=focal_org, files=files,
                            follow_up=follow_up, fit=fit_used, calibration_levels=levels)
+
+
+def settings_record(fit_used: str, follow_up: FollowUp) -> dict:
+    """How the mortality results were made: fit, follow-up cut-off, what the bands and CUSUM risks are."""
+    return {
+        "fit": fit_used, "follow_up": follow_up.to_dict(), "statement": follow_up.statement,
+        "bands": f"SHMI funnel method (log O/E, 10% truncation, additive tau2, 95%); {SCREENING_NOTE}; "
+                 f"warning when fewer than {MIN_PEERS_FOR_BANDS} trusts are banded together",
+        "cusum_risks": "the same expected risks as the SMRs" + (
+            " (leave-one-trust-out: no chart is judged against a model fitted on its own outcomes)"
+            if fit_used == "leave-one-trust-out" else "")}
 
 
 def _draw(out: Path, funnel_sepsis: FunnelResult | None, cres: CusumResult, alerts: pd.DataFrame,

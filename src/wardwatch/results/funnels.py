@@ -66,7 +66,8 @@ def compute(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for key, group in rows.groupby(list(KEY), sort=True):
         result = funnel(group, "org_code", "numerator", "denominator", **FUNNEL_OPTIONS)
         head = dict(zip(KEY, key, strict=True))
-        units.append(result.units.rename(columns={"group": "org_code"})[["org_code", *UNIT_COLUMNS]].assign(**head))
+        units.append(result.units.rename(columns={"group": "org_code"})[["org_code", *UNIT_COLUMNS]].assign(
+            **head, funnel_type=result.type, method=result.method))
         limits.append(result.limits[list(LIMIT_COLUMNS)].assign(**head))
     if not units:
         return pd.DataFrame(columns=[*KEY, "org_code", *UNIT_COLUMNS]), pd.DataFrame(columns=[*KEY, *LIMIT_COLUMNS])
@@ -79,7 +80,7 @@ def as_result(units: pd.DataFrame, limits: pd.DataFrame) -> FunnelResult:
     return FunnelResult(
         units=units.rename(columns={"org_code": "group"}).reset_index(drop=True),
         limits=limits.sort_values("denominator").reset_index(drop=True),
-        type=FUNNEL_OPTIONS["type"], method=FUNNEL_OPTIONS["method"], od=FUNNEL_OPTIONS["od"],
+        type=str(first["funnel_type"]), method=str(first["method"]), od=FUNNEL_OPTIONS["od"],
         trim=FUNNEL_OPTIONS["trim"], style="spiegelhalter", target=float(first["target"]),
         phi=float(first["phi"]), tau2=float(first["tau2"]), n_used=len(units),
         od_adjusted=bool(first["od_adjusted"]),

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from wardwatch.report.meta import IndicatorMeta
-from wardwatch.results import funnels, spc_series
+from wardwatch.results import funnels, mortality, spc_series
 from wardwatch.results.store import Plan, RunRecord, ensure_tables, plan, record_run, replace_units
 from wardwatch.warehouse import MEASURES_TABLE, connect_raw, table_exists
 from wardwatch.errors import InputError
@@ -89,8 +89,22 @@ def funnel_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, fo
     return work
 
 
-STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (("spc", spc_stage), ("funnel", funnel_stage))
-METHOD_VERSIONS = {"spc": spc_series.METHOD_VERSION, "funnel": funnels.METHOD_VERSION}
+def mortality_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
+    work = plan(raw, "mortality", mortality.fingerprints(raw), force)
+    if not work.changed and not work.removed:
+        return work
+    rows = mortality.compute(raw, progress=lambda m: say(f"Mortality: {m}")) if work.changed else {}
+    # the sepsis funnel shares the funnel tables; its unit key ("all") is the mortality stage's
+    for name in mortality.TABLES:
+        rows.setdefault(name, pd.DataFrame({"unit_key": []}))
+    replace_units(raw, work, rows, run_id)
+    return work
+
+
+STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (
+    ("spc", spc_stage), ("funnel", funnel_stage), ("mortality", mortality_stage))
+METHOD_VERSIONS = {"spc": spc_series.METHOD_VERSION, "funnel": funnels.METHOD_VERSION,
+                   "mortality": mortality.METHOD_VERSION}
 
 
 def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None) -> RefreshSummary:

@@ -30,16 +30,48 @@ RESULT_TABLES: dict[str, str] = {
         "unit_key VARCHAR, indicator_id VARCHAR, grain VARCHAR, period_start DATE, org_code VARCHAR, "
         "numerator DOUBLE, denominator DOUBLE, value DOUBLE, target DOUBLE, ll95 DOUBLE, ul95 DOUBLE, "
         "ll998 DOUBLE, ul998 DOUBLE, z DOUBLE, outlier VARCHAR, band VARCHAR, phi DOUBLE, tau2 DOUBLE, "
-        "od_adjusted BOOLEAN, run_id VARCHAR"
+        "od_adjusted BOOLEAN, funnel_type VARCHAR, method VARCHAR, run_id VARCHAR"
     ),
     "result_funnel_limits": (
         "unit_key VARCHAR, indicator_id VARCHAR, grain VARCHAR, period_start DATE, denominator DOUBLE, "
         "ll95 DOUBLE, ul95 DOUBLE, ll998 DOUBLE, ul998 DOUBLE, run_id VARCHAR"
     ),
+    # mortality (wardwatch.results.mortality): one unit, the whole admissions table
+    "result_mortality_smr": (
+        "unit_key VARCHAR, org_code VARCHAR, diagnosis_group VARCHAR, period VARCHAR, spells BIGINT, "
+        "observed DOUBLE, expected DOUBLE, smr DOUBLE, ci_low DOUBLE, ci_high DOUBLE, band VARCHAR, "
+        "funnel_ll95 DOUBLE, funnel_ul95 DOUBLE, funnel_z DOUBLE, funnel_tau2 DOUBLE, peers INTEGER, "
+        "band_warning VARCHAR, run_id VARCHAR"
+    ),
+    "result_mortality_alerts": (
+        "unit_key VARCHAR, org_code VARCHAR, diagnosis_group VARCHAR, direction VARCHAR, date_signalled TIMESTAMP, "
+        "patients_since_reset BIGINT, observed_since_reset DOUBLE, expected_since_reset DOUBLE, h DOUBLE, "
+        "run_id VARCHAR"
+    ),
+    # patient by patient: the clinical edition only (docs/methods/disclosure-control.md)
+    "result_mortality_cusum": (
+        "unit_key VARCHAR, org_code VARCHAR, diagnosis_group VARCHAR, date TIMESTAMP, \"index\" BIGINT, "
+        "upper DOUBLE, lower DOUBLE, signal_upper BOOLEAN, signal_lower BOOLEAN, h_upper DOUBLE, h_lower DOUBLE, "
+        "vlad DOUBLE, run_id VARCHAR"
+    ),
+    "result_mortality_thresholds": (
+        "unit_key VARCHAR, org_code VARCHAR, diagnosis_group VARCHAR, spells BIGINT, spells_per_year DOUBLE, "
+        "mean_risk DOUBLE, target_arl DOUBLE, h_upper DOUBLE, arl_upper DOUBLE, arl_upper_se DOUBLE, "
+        "h_lower DOUBLE, arl_lower DOUBLE, arl_lower_se DOUBLE, method VARCHAR, n_sim INTEGER, run_id VARCHAR"
+    ),
+    "result_mortality_calibration": (
+        "unit_key VARCHAR, decile INTEGER, spells BIGINT, observed DOUBLE, expected DOUBLE, risk_min DOUBLE, "
+        "risk_max DOUBLE, observed_rate DOUBLE, expected_rate DOUBLE, c_statistic DOUBLE, fit VARCHAR, "
+        "run_id VARCHAR"
+    ),
+    "result_mortality_settings": (
+        "unit_key VARCHAR, fit VARCHAR, follow_up VARCHAR, statement VARCHAR, bands VARCHAR, "
+        "cusum_risks VARCHAR, run_id VARCHAR"
+    ),
 }
 
 #: Columns of each result table, in order (read back in this order).
 RESULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(part.strip().split(" ")[0] for part in ddl.split(","))
+    name: tuple(part.strip().split(" ")[0].strip('"') for part in ddl.split(","))
     for name, ddl in RESULT_TABLES.items()
 }
