@@ -1,0 +1,1 @@
+"""Results derived from the warehouse for reports: data-quality marks per indicator and organisation."""
