@@ -240,3 +240,32 @@ def test_every_patient_level_indicator_declares_fields_in_its_contract() -> None
             assert column in used.required, (ind.id, column)
             con.execute(f"SELECT count(*) FILTER (WHERE {condition}) FROM {used.dataset}")  # valid SQL
     assert set(INDICATOR_FIELDS) <= set(INDICATORS)
+
+
+def test_conditional_fields_on_hand_made_tables() -> None:
+    """Tables written directly (no loader, no measures): a blank site on a spell and a blank modality
+    on an IR(ME)R course count; a blank modality on a mandatory course does not."""
+    con = duckdb.connect()
+    for name in ("admissions", "staff_training"):
+        con.execute(create_table_sql(CONTRACTS[name], name))
+    spells = [  # 10 spells of ZZZ, 2 without a site -> 8/10 complete: poor
+        (f"S{i}", "ZZZ", None if i < 2 else "ZZZ01", "2024-01-01 10:00", "2024-01-03 10:00", 70, "F",
+         "emergency", "other", 1, False, False)
+        for i in range(10)
+    ]
+    con.executemany("INSERT INTO admissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", spells)
+    training = [  # 4 rows: IR(ME)R with modality, IR(ME)R without (a gap), two mandatory without (fine)
+        ("R1", "P1", "ZZZ", "radiography", "Radiographer", "irmer_operator", "CT", "2023-01-01", None, None),
+        ("R2", "P1", "ZZZ", "radiography", "Radiographer", "irmer_operator", None, "2023-01-01", None, None),
+        ("R3", "P1", "ZZZ", "radiography", "Radiographer", "fire_safety", None, "2023-01-01", None, None),
+        ("R4", "P2", "ZZZ", "nursing", "Nurse", "health_safety", None, "2023-01-01", None, None),
+    ]
+    con.executemany("INSERT INTO staff_training VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", training)
+    marks = data_quality_marks(con, as_of=date(2024, 2, 1))
+    spell = _one(marks, "mortality_crude_30d", "ZZZ")
+    assert spell.rows == 10 and spell.complete_share == pytest.approx(0.8)
+    assert spell.quarantined == 0 and spell.quarantined_unattributed == 0
+    # no measures computed: no data_until, so stale and poor
+    assert spell.data_until is None and spell.stale and spell.mark == "poor"
+    assert _one(marks, "irmer_training_in_date", "ZZZ").complete_share == pytest.approx(3 / 4)
+    assert _one(marks, "mandatory_training_compliance", "ZZZ").complete_share == 1.0
