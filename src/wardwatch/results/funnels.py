@@ -39,9 +39,32 @@ def funnel_rows(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta]) -> pd.
     for grain, part in rows.groupby("grain"):
         ends.loc[part.index] = _period_end(part["period_start"], grain)
     complete = rows["data_until"].isna() | (ends <= rows["data_until"])
-    rows = rows[complete]
+    rows = pd.concat([rows[complete], financial_years(rows[complete])], ignore_index=True)
     enough = rows.groupby(list(KEY))["org_code"].transform("size") >= MIN_ORGS
     return rows[enough].sort_values([*KEY, "org_code"], kind="stable").reset_index(drop=True)
+
+
+def financial_years(rows: pd.DataFrame) -> pd.DataFrame:
+    """Year rows (April to March, as NHS data are reported) built from monthly rows, for indicators
+    with no year rows of their own: an organisation enters a year only with all 12 months."""
+    monthly = rows[rows["grain"] == "month"]
+    has_year = set(rows.loc[rows["grain"] == "year", "indicator_id"])
+    monthly = monthly[~monthly["indicator_id"].isin(has_year)]
+    if monthly.empty:
+        return monthly
+    start = monthly["period_start"]
+    fin_year = start.dt.year - (start.dt.month < 4).astype(int)
+    grouped = monthly.assign(fin_year=fin_year).groupby(["indicator_id", "org_code", "fin_year"], sort=True)
+    years = grouped.agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"),
+                        months=("period_start", "nunique"), source=("source", "first")).reset_index()
+    years = years[years["months"] == 12]
+    return pd.DataFrame({
+        "indicator_id": years["indicator_id"], "org_code": years["org_code"], "site_code": TRUST_SITE,
+        "grain": "year", "period_start": pd.to_datetime(years["fin_year"].astype(str) + "-04-01").astype(
+            "datetime64[us]"),
+        "numerator": years["numerator"], "denominator": years["denominator"],
+        "value": years["numerator"] / years["denominator"], "source": years["source"],
+    })
 
 
 def unit_keys(frame: pd.DataFrame) -> pd.Series:

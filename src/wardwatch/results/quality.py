@@ -312,3 +312,45 @@ def _date(value: Any) -> date | None:
 
 
 __all__ = ["ALLOWED_LAG_DAYS", "MARKS", "QUALITY_COLUMNS", "data_quality_marks", "mark"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the refresh stage: one unit, everything the marks read
+
+STAGE_VERSION = "quality-1"
+STAGE_UNIT = "all"
+STAGE_TABLES = ("result_data_quality", "result_quarantine_summary")
+
+
+def stage_fingerprints(raw: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The contract tables, quarantine, measures and cut-offs, each hashed row-order-independently."""
+    import hashlib
+
+    from wardwatch.contracts.schema import CONTRACTS
+    from wardwatch.warehouse import CUT_OFFS_TABLE, MEASURES_TABLE, QUARANTINE_TABLE, table_exists
+
+    parts = [STAGE_VERSION]
+    for name in (*sorted(CONTRACTS), QUARANTINE_TABLE, MEASURES_TABLE, CUT_OFFS_TABLE):
+        if table_exists(raw, name):
+            parts.append(f"{name}:{raw.execute(f'SELECT count(*), bit_xor(hash(columns(*))) FROM {name}').fetchone()}")
+    return {STAGE_UNIT: hashlib.sha256("|".join(parts).encode()).hexdigest()}
+
+
+def quarantine_summary(raw: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Quarantined rows by dataset and reason, with the number of files and the last load."""
+    from wardwatch.warehouse import QUARANTINE_TABLE, table_exists
+
+    if not table_exists(raw, QUARANTINE_TABLE):
+        return pd.DataFrame(columns=["dataset", "reason", "rows", "files", "last_loaded_at"])
+    return raw.execute(
+        f"SELECT dataset, reason, count(*) AS rows, count(DISTINCT source_file) AS files, "
+        f"max(loaded_at) AS last_loaded_at FROM {QUARANTINE_TABLE} GROUP BY dataset, reason "
+        "ORDER BY dataset, reason"
+    ).df()
+
+
+def stage_rows(raw: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    return {
+        "result_data_quality": data_quality_marks(raw).assign(unit_key=STAGE_UNIT),
+        "result_quarantine_summary": quarantine_summary(raw).assign(unit_key=STAGE_UNIT),
+    }

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from wardwatch.report.meta import IndicatorMeta
-from wardwatch.results import funnels, mortality, spc_series
+from wardwatch.results import funnels, mortality, quality, spc_series
 from wardwatch.results.store import Plan, RunRecord, ensure_tables, plan, record_run, replace_units
 from wardwatch.warehouse import MEASURES_TABLE, connect_raw, table_exists
 from wardwatch.errors import InputError
@@ -101,10 +101,18 @@ def mortality_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str,
     return work
 
 
+def quality_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
+    say("Data quality")
+    work = plan(raw, "quality", quality.stage_fingerprints(raw), force)
+    if work.changed:
+        replace_units(raw, work, quality.stage_rows(raw), run_id)
+    return work
+
+
 STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (
-    ("spc", spc_stage), ("funnel", funnel_stage), ("mortality", mortality_stage))
+    ("spc", spc_stage), ("funnel", funnel_stage), ("mortality", mortality_stage), ("quality", quality_stage))
 METHOD_VERSIONS = {"spc": spc_series.METHOD_VERSION, "funnel": funnels.METHOD_VERSION,
-                   "mortality": mortality.METHOD_VERSION}
+                   "mortality": mortality.METHOD_VERSION, "quality": quality.STAGE_VERSION}
 
 
 def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None) -> RefreshSummary:

@@ -64,6 +64,16 @@ RESULT_TABLES: dict[str, str] = {
         "risk_max DOUBLE, observed_rate DOUBLE, expected_rate DOUBLE, c_statistic DOUBLE, fit VARCHAR, "
         "run_id VARCHAR"
     ),
+    "result_data_quality": (
+        "unit_key VARCHAR, indicator_id VARCHAR, org_code VARCHAR, dataset VARCHAR, fields VARCHAR, "
+        "event_fields VARCHAR, \"rows\" BIGINT, complete_share DOUBLE, quarantined BIGINT, "
+        "quarantined_unattributed BIGINT, quarantined_share DOUBLE, latest_period DATE, data_until DATE, "
+        "allowed_lag_days INTEGER, days_behind INTEGER, stale BOOLEAN, mark VARCHAR, run_id VARCHAR"
+    ),
+    "result_quarantine_summary": (
+        "unit_key VARCHAR, dataset VARCHAR, reason VARCHAR, \"rows\" BIGINT, files INTEGER, "
+        "last_loaded_at TIMESTAMP, run_id VARCHAR"
+    ),
     "result_mortality_settings": (
         "unit_key VARCHAR, fit VARCHAR, follow_up VARCHAR, statement VARCHAR, bands VARCHAR, "
         "cusum_risks VARCHAR, run_id VARCHAR"
