@@ -11,18 +11,13 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
-        db: Path = typer.Option(..., "--db", help="DuckDB warehouse holding the `measures` table."),
-        out: Path = typer.Option(..., "--out", help="Directory to write report.html into."),
-        org: str = typer.Option("ZFV", "--org", help="Organisation code of the focal trust."),
-        org_name: str = typer.Option(None, "--org-name", help="Trust name shown in the header."),
-        mortality_dir: Path = typer.Option(
-            None, "--mortality-dir", help="Where to write mortality outputs (default: OUT/mortality)."
-        ),
-        skip_mortality: bool = typer.Option(
-            False, "--skip-mortality", help="Do not run the mortality analysis (it fits a model: slowest part)."
-        ),
+        db: Path = typer.Option(..., "--db", help="Warehouse with results (`wardwatch refresh` first)."),
+        out: Path = typer.Option(..., "--out", help="Directory to write report.html (and report.pdf) into."),
+        org: str = typer.Option(None, "--org", help="Organisation code the report is about (or org_code in --config)."),
+        config: Path = typer.Option(None, "--config", help="Board configuration (YAML): name, period, indicators, owners, narratives."),
+        org_name: str = typer.Option(None, "--org-name", help="Name shown on the cover (default: from --config or the warehouse)."),
         as_of: str = typer.Option(
-            None, "--as-of", help="Date (YYYY-MM-DD) for action status and overdue flags (default: today)."
+            None, "--as-of", help="Date (YYYY-MM-DD) for action status and overdue flags (default: the config's period end, else today)."
         ),
         no_suppress: bool = typer.Option(
             False, "--no-suppress", help="Clinical edition: counts 1-7 and patient-by-patient CUSUM/VLAD charts (not for publication)."
@@ -31,8 +26,11 @@ def register(app: typer.Typer) -> None:
             False, "--pdf", help="Also write OUT/report.pdf (A4, bookmarks, page numbers; needs WeasyPrint)."
         ),
     ) -> None:
-        """Write OUT/report.html: summary table, SPC charts by CQC key question, mortality, ratings, actions."""
+        """Write the board pack for one organisation from the warehouse's results: cover, icon matrix,
+        exception reports, SPC charts by CQC key question, mortality, national context, ratings, actions."""
         from wardwatch.cli.paths import output_folder, warehouse_file
+        from wardwatch.errors import InputError
+        from wardwatch.report.board import BoardConfig, load_board
         from wardwatch.report.format import SmallNumberRule
         from wardwatch.report.sections import build_full_report
 
@@ -41,20 +39,23 @@ def register(app: typer.Typer) -> None:
 
             require_renderer()  # fail before the slow part, not after it
         as_of_date = _parse_date(as_of)
+        board = load_board(config) if config is not None else None
+        if board is not None and org is not None and org != board.org_code:
+            raise InputError(f"--org {org} differs from org_code {board.org_code} in {config}; give one of them")
+        org = org or (board.org_code if board is not None else None)
+        if not org:
+            raise InputError("report: give --org CODE (or a --config with org_code)")
         warehouse_file(db, "--db")
         output_folder(out, "report: --out")
-        if mortality_dir is not None:
-            output_folder(mortality_dir, "report: --mortality-dir")
         # user mistakes raise wardwatch.errors.InputError: the root command prints one line, exit 2
         path = build_full_report(
             db,
             out,
             org,
             org_name=org_name,
-            mortality_dir=mortality_dir,
             small_numbers=SmallNumberRule(enabled=not no_suppress),
-            run_mortality=not skip_mortality,
             as_of=as_of_date,
+            board=board or BoardConfig(org_code=org),
         )
         typer.echo(f"Report written to {path}")
         if pdf:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.actions.effect import PlanEffects
-from wardwatch.report.views import ActionsView, ActionView, Figure, LinkedIndicatorView
+from wardwatch.report.views import ActionsView, ActionView, LinkedIndicatorView
 
 EFFECT_LABELS = {
     "improved": "improved",
@@ -25,30 +25,6 @@ EFFECT_LABELS = {
     "too_early": "too early",
     "too early": "too early",
 }
-
-
-def evaluate_demo_plan(con: Any, focal_org: str, as_of: date) -> tuple[Any, Any]:
-    """(plan, evaluation) for the demo: the actions module's demo plan and its effect evaluation."""
-    from wardwatch.actions import demo_plan
-
-    plan = demo_plan()
-    evaluation = None
-    try:
-        evaluation = evaluate(plan, con, focal_org)
-    except ImportError:
-        evaluation = None
-    return plan, evaluation
-
-
-def evaluate(plan: Any, con: Any, focal_org: str) -> Any:
-    """``wardwatch.actions.evaluate_plan`` on the focal trust's measures.
-
-    The measures are read here (one query for the focal trust) and handed over as a frame.
-    """
-    from wardwatch.actions import evaluate_plan
-    from wardwatch.report.measures import read_org_measures
-
-    return evaluate_plan(plan, read_org_measures(con, focal_org), org_code=focal_org)
 
 
 def effect_frame(evaluation: PlanEffects | pd.DataFrame | None) -> pd.DataFrame:
@@ -62,14 +38,13 @@ def effect_frame(evaluation: PlanEffects | pd.DataFrame | None) -> pd.DataFrame:
 
 
 def actions_view(
-    con: Any, focal_org: str, plan: Any | None, as_of: date | None, evaluation: Any | None
+    focal_org: str, plan: Any, as_of: date | None, evaluation: PlanEffects | pd.DataFrame | None
 ) -> tuple[ActionsView, dict[str, list[tuple[date, str]]], dict[str, tuple[str, ...]]]:
-    """(view, annotations per indicator, effect notes per indicator)."""
+    """(view, annotations per indicator, effect notes per indicator) from a stored plan and its
+    stored effects (``wardwatch.results.actions.read_plan``)."""
     as_of = as_of or date.today()
     notes: list[str] = []
-    if plan is None:
-        plan, evaluation = evaluate_demo_plan(con, focal_org, as_of)
-    if getattr(plan, "org_code", focal_org) != focal_org:
+    if plan.org_code != focal_org:
         raise ValueError(f"the action plan is for {plan.org_code}, not {focal_org}")
     effects = effect_frame(evaluation)
     if evaluation is None:
@@ -95,12 +70,10 @@ def actions_view(
                 if len(effects)
                 else effects
             )
-            chart = None
             if len(row):
                 raw = str(row.iloc[0]["effect"])
                 effect = EFFECT_LABELS.get(raw, raw.replace("_", " "))
                 detail = str(row.iloc[0].get("detail", "") or "")
-                chart = _effect_chart(evaluation, action, ind, effect)
             else:
                 effect, detail = "not evaluated", ""
             effect_notes.setdefault(ind, []).append(
@@ -115,18 +88,14 @@ def actions_view(
                     # "no change (low power)" must still give a valid CSS class name
                     effect_css="effect-" + re.sub(r"[^a-z0-9]+", "-", effect.lower()).strip("-"),
                     detail=detail,
-                    chart=chart,
+                    chart=None,  # the indicator's own panel carries the start marker
                 )
             )
         overdue = bool(action.is_overdue(as_of)) if hasattr(action, "is_overdue") else False
         status = str(getattr(action, "status", "")).replace("_", " ")
         if getattr(action, "completed_on", None):
             status += f" ({action.completed_on:%d %b %Y})"
-        finding = ""
-        try:
-            finding = plan.finding(action.finding_id).text
-        except Exception:
-            pass
+        finding = next((f.text for f in plan.findings if f.id == action.finding_id), "")
         action_views.append(
             ActionView(
                 id=action.id,
@@ -144,41 +113,8 @@ def actions_view(
     return view, annotations, {k: tuple(v) for k, v in effect_notes.items()}
 
 
-def _effect_chart(evaluation: Any, action: Any, indicator_id: str, effect: str) -> Figure | None:
-    """The evaluation's own rebased SPC chart (limits recalculated from the start, start annotated)."""
-    title = f"Before and after action {action.id} (started {action.start:%d %b %Y}): {effect}"
-    try:
-        item = evaluation.get(action.id, indicator_id)
-        result = item.rebased
-        if result is not None and _unit(indicator_id) == "proportion":
-            # the evaluation charts values on an XmR chart; show proportions as percentages
-            svg = result.plot(annotations=[(item.start, action.title)], title=title, value_format="percent")
-        else:
-            svg = item.plot(rebased=True, title=title)
-    except Exception:
-        return None
-    from wardwatch.report.charts import accessible_svg
-
-    return Figure(
-        accessible_svg(svg, title),
-        f"Monthly SPC chart with limits recalculated from the action start "
-        f"({action.start:%d %b %Y}, marked); the verdict is “{effect}”.",
-    )
-
-
-def _unit(indicator_id: str) -> str:
-    try:
-        from wardwatch.indicators import INDICATORS
-
-        return str(INDICATORS[indicator_id].unit)
-    except Exception:
-        return ""
-
-
 def _title(indicator_id: str) -> str:
-    try:
-        from wardwatch.indicators import INDICATORS
+    from wardwatch.indicators import INDICATORS
 
-        return INDICATORS[indicator_id].title
-    except Exception:
-        return indicator_id
+    known = INDICATORS.get(indicator_id)
+    return known.title if known is not None else indicator_id

@@ -1,131 +1,87 @@
-"""National context from published NHS England A&E data: a funnel of four-hour performance for
-every trust in 2018/19 with one trust highlighted, and that trust's monthly SPC chart.
+"""National context from published NHS England A&E data: where the trust sits in the funnel of
+type 1 four-hour performance of every trust in the latest complete financial year, and its
+monthly SPC chart.
 
-Computed from the ``measures`` rows the published loader wrote (``ae_4h_type1``); when the
-warehouse has none (published loader not run) the packaged A&E file is read directly, so the
-page never loses its national context.  Type 1 (major) departments are compared: all-types
-figures mix in minor injury units that trusts have in very different proportions.
+Read from the result tables (``wardwatch refresh`` draws a funnel per financial year from the
+``ae_4h_type1`` measures that ``wardwatch load-published`` wrote, for trusts reporting all 12
+months). An organisation without published figures gets no section: nothing is borrowed from
+another trust. Type 1 (major) departments are compared: all-types figures mix in minor injury
+units that trusts have in very different proportions.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from importlib import resources
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import format_value
-from wardwatch.report.measures import read_indicator_measures
 from wardwatch.report.meta import as_meta, load_registry
-from wardwatch.report.panels import build_panel
+from wardwatch.report.panels import choose_entry, panel_from_results
 from wardwatch.report.views import AEContextView, Figure, Table
 
-RNA = "RNA"
-RNA_NAME = "The Dudley Group NHS Foundation Trust"
-YEAR_START, YEAR_END = date(2018, 4, 1), date(2019, 3, 1)  # 2018/19, monthly period starts
 INDICATOR = "ae_4h_type1"
 ALL_TYPES = "ae_4h_all_types"
+YEAR = "year"
 
 
 @dataclass(frozen=True)
 class AEContext:
-    """Computed national context (nothing drawn yet)."""
+    """The stored national context of one organisation (nothing drawn yet)."""
 
     org_code: str
-    monthly: pd.DataFrame  # every trust, monthly: org_code, period_start, numerator, denominator, value
-    funnel: Any | None  # FunnelResult
-    panel: Any | None  # IndicatorPanel of the highlighted trust
-    source: str
-    funnel_source: str = ""
+    period: str  # e.g. "2018/19"
+    funnel: Any  # FunnelResult of the financial year
+    panel: Any | None  # IndicatorPanel of the organisation's monthly series
     all_types: tuple[float, float] | None = None  # (within 4 h, attendances) in the year, all types
+    source: str = "warehouse measures (NHS England A&E monthly, wardwatch load-published)"
+    funnel_source: str = "result tables (wardwatch refresh; trusts reporting all 12 months)"
 
 
-def packaged_ae_monthly() -> pd.DataFrame:
-    """Type 1 four-hour figures per trust and month from the packaged NHS England file."""
-    path = resources.files("wardwatch").joinpath("data", "nhse_ae_attendances_2016_2019.csv")
-    with resources.as_file(path) as csv_path:
-        raw = pd.read_csv(csv_path, dtype={"type": str, "org_code": str})
-    raw = raw[raw["type"] == "1"]
-    monthly = raw.groupby(["org_code", "period"], as_index=False)[["attendances", "breaches"]].sum()
-    return pd.DataFrame(
-        {
-            "indicator_id": INDICATOR,
-            "org_code": monthly["org_code"],
-            "site_code": None,
-            "unit_code": None,
-            "period_start": pd.to_datetime(monthly["period"]).dt.date,
-            "period_grain": "month",
-            "numerator": (monthly["attendances"] - monthly["breaches"]).astype(float),
-            "denominator": monthly["attendances"].astype(float),
-            "value": ((monthly["attendances"] - monthly["breaches"]) / monthly["attendances"]).astype(float),
-            "source": "NHS England A&E monthly",
-        }
-    )
+def fin_year_label(start: Any) -> str:
+    year = pd.Timestamp(start).year
+    return f"{year}/{str(year + 1)[-2:]}"
 
 
-def compute_ae_context(con: Any | None, org_code: str = RNA) -> AEContext:
-    monthly = read_indicator_measures(con, INDICATOR, "month") if con is not None else pd.DataFrame()
-    source = "warehouse measures (published loader)"
-    if monthly.empty:
-        monthly = packaged_ae_monthly()
-        source = "packaged NHS England A&E file (published loader not run)"
-    monthly = monthly[monthly["site_code"].isna() & monthly["unit_code"].isna()]
-    in_year = monthly[(monthly["period_start"] >= YEAR_START) & (monthly["period_start"] <= YEAR_END)]
-    in_year = in_year[in_year["denominator"] > 0]
-    fun = None
-    funnel_source = source
-    try:
-        # the mortality module's funnel reads the packaged file and keeps trusts with all 12 months
-        from wardwatch.mortality import ae_4h_funnel
+def stored_context(raw: duckdb.DuckDBPyConnection, org_code: str, edition: str,
+                   registry: Any | None = None) -> AEContext | None:
+    """The organisation's latest financial-year funnel and monthly chart, or None without figures."""
+    from wardwatch.results.read import funnel, latest_funnel_period, series_catalogue
 
-        fun = ae_4h_funnel(fin_year=YEAR_START.year, dept_type="1")
-        funnel_source = "packaged NHS England A&E file via wardwatch.mortality.ae_4h_funnel (trusts reporting all 12 months)"
-    except Exception:
-        try:
-            from wardwatch.stats.funnel import funnel
-
-            fun = funnel(
-                in_year, group="org_code", numerator="numerator", denominator="denominator", type="PR"
-            )
-        except Exception:
-            fun = None
+    period = latest_funnel_period(raw, INDICATOR, YEAR, org_code)
+    if period is None:
+        return None
+    result = funnel(raw, INDICATOR, YEAR, period)
+    registry = load_registry() if registry is None else registry
+    meta = as_meta(INDICATOR, registry.get(INDICATOR))
+    catalogue = series_catalogue(raw, org_code, edition)
+    entries = catalogue[catalogue["indicator_id"] == INDICATOR]
     panel = None
-    focal = monthly[monthly["org_code"] == org_code]
-    if not focal.empty:
-        panel = build_panel(focal, as_meta(INDICATOR, load_registry().get(INDICATOR)))
+    if len(entries):
+        entry, note = choose_entry(entries, meta)
+        panel = panel_from_results(raw, entry, meta, note)
     all_types = None
-    if con is not None:
-        every = read_indicator_measures(con, ALL_TYPES, "month")
-        every = every[
-            (every["org_code"] == org_code)
-            & (every["period_start"] >= YEAR_START)
-            & (every["period_start"] <= YEAR_END)
-            & every["site_code"].isna()
-        ]
-        if len(every):
-            all_types = (float(every["numerator"].sum()), float(every["denominator"].sum()))
-    return AEContext(
-        org_code=org_code,
-        monthly=monthly,
-        funnel=fun,
-        panel=panel,
-        source=source,
-        funnel_source=funnel_source,
-        all_types=all_types,
-    )
+    every = funnel(raw, ALL_TYPES, YEAR, period)
+    if every is not None:
+        row = every.units[every.units["group"] == org_code]
+        if len(row):
+            all_types = (float(row["numerator"].iloc[0]), float(row["denominator"].iloc[0]))
+    return AEContext(org_code=org_code, period=fin_year_label(period), funnel=result, panel=panel,
+                     all_types=all_types)
 
 
-def ae_context_view(ctx: AEContext, org_name: str = RNA_NAME) -> AEContextView:
+def ae_context_view(ctx: AEContext, org_name: str) -> AEContextView:
     from wardwatch.report.charts import panel_chart
 
     notes = [
         f"Data: NHS England monthly A&E attendances and emergency admissions, type 1 departments; "
         f"funnel from the {ctx.funnel_source}; monthly chart from the {ctx.source}."
     ]
-    answer = f"No 2018/19 type 1 A&E figures found for {ctx.org_code}."
+    who = ctx.org_code if org_name == ctx.org_code else f"{org_name} ({ctx.org_code})"
+    answer = f"No {ctx.period} type 1 A&E figures found for {ctx.org_code}."
     stats = None
     funnel_fig = None
     if ctx.funnel is not None:
@@ -144,16 +100,16 @@ def ae_context_view(ctx: AEContext, org_name: str = RNA_NAME) -> AEContextView:
             share, national = format_value(r["value"], "proportion"), format_value(r["target"], "proportion")
             where = position.get(str(r["outlier"]), "within the limits")
             answer = (
-                f"In 2018/19, {org_name} ({ctx.org_code}) saw {share} of type 1 A&E attendances within 4 hours "
+                f"In {ctx.period}, {who} saw {share} of type 1 A&E attendances within 4 hours "
                 f"({r['numerator']:,.0f} of {r['denominator']:,.0f}); the national type 1 figure was {national} "
                 f"and the standard is 95%. It ranks {rank} of {n_trusts} trusts and lies {where}."
             )
             stats = Table(
-                caption=f"Four-hour performance, type 1 A&E ({INDICATOR}), 2018/19: {ctx.org_code} "
+                caption=f"Four-hour performance, type 1 A&E ({INDICATOR}), {ctx.period}: {ctx.org_code} "
                 "against all trusts",
                 columns=("Measure", "Value"),
                 rows=(
-                    ("Trust", f"{org_name} ({ctx.org_code})"),
+                    ("Trust", who),
                     ("Seen within 4 hours", format_value(r["value"], "proportion")),
                     ("Attendances", f"{r['denominator']:,.0f}"),
                     ("National (all trusts)", format_value(r["target"], "proportion")),
@@ -180,12 +136,8 @@ def ae_context_view(ctx: AEContext, org_name: str = RNA_NAME) -> AEContextView:
                     ),
                 ),
             )
-        title = f"Funnel plot: type 1 four-hour performance, all trusts 2018/19, {ctx.org_code} highlighted"
-        svg = ""
-        try:
-            svg = ctx.funnel.plot(highlight=ctx.org_code, title=title)
-        except Exception as exc:
-            notes.append(f"Funnel chart could not be drawn ({type(exc).__name__}: {exc}).")
+        title = f"Funnel plot: type 1 four-hour performance, all trusts {ctx.period}, {ctx.org_code} highlighted"
+        svg = ctx.funnel.plot(highlight=ctx.org_code, title=title)
         if svg:
             funnel_fig = Figure(
                 accessible_svg(svg, title),
@@ -203,7 +155,7 @@ def ae_context_view(ctx: AEContext, org_name: str = RNA_NAME) -> AEContextView:
     return AEContextView(
         org_code=ctx.org_code,
         org_name=org_name,
-        period="2018/19",
+        period=ctx.period,
         answer=answer,
         funnel=funnel_fig,
         spc=spc_fig,

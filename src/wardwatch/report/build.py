@@ -8,7 +8,8 @@ external resources).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.report import charts
+from wardwatch.report.board import BoardConfig, IndicatorNotes
+from wardwatch.report.exceptions import exception_reports, quality_mark
 from wardwatch.report.format import (
     SmallNumberRule,
     format_count,
@@ -24,9 +27,8 @@ from wardwatch.report.format import (
     format_period,
     format_target,
 )
-from wardwatch.report.measures import open_warehouse, read_org_cut_offs, read_org_measures
-from wardwatch.report.meta import KEY_QUESTION_LABELS, KEY_QUESTIONS, IndicatorMeta, metadata_for
-from wardwatch.report.panels import IndicatorPanel, build_panel
+from wardwatch.report.meta import KEY_QUESTION_LABELS, KEY_QUESTIONS, IndicatorMeta, load_registry, metadata_for
+from wardwatch.report.panels import IndicatorPanel, choose_entry, panel_from_results
 from wardwatch.report.render import render_page
 from wardwatch.report.views import (
     ActionsView,
@@ -35,6 +37,7 @@ from wardwatch.report.views import (
     KeyQuestionGroup,
     MortalityView,
     PanelView,
+    QualityMark,
     RatingsView,
 )
 
@@ -63,28 +66,41 @@ class ReportInputs:
     effect_notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def compute_panels(
-    frame: pd.DataFrame,
+def read_panels(
+    raw: Any,
+    focal_org: str,
+    edition: str,
     registry: Mapping[str, Any] | None = None,
     annotations: Mapping[str, list[tuple[date, str]]] | None = None,
-    use_spc: bool = True,
-    rule: SmallNumberRule | None = None,
-    cut_offs: Mapping[str, date] | None = None,
+    only: Sequence[str] | None = None,
 ) -> tuple[IndicatorPanel, ...]:
-    """One panel per indicator present for the focal org, in registry order then by id."""
-    ids = [i for i in dict.fromkeys(frame["indicator_id"].dropna()) if i not in PUBLISHED_IDS]
+    """One panel per indicator the organisation has results for (``only``: these, in this order),
+    in registry order then by id; published A&E indicators are left to the national context."""
+    from wardwatch.results.read import series_catalogue
+
+    catalogue = series_catalogue(raw, focal_org, edition)
+    present = [i for i in dict.fromkeys(catalogue["indicator_id"]) if i not in PUBLISHED_IDS]
+    if only is not None:
+        ids = [i for i in only if i in present]
+    else:
+        order = list(registry.keys()) if registry else list(load_registry())
+        ids = sorted(present, key=lambda i: (order.index(i) if i in order else len(order), i))
     metas = metadata_for(ids, registry)
-    order = list(registry.keys()) if registry else []
-    ids.sort(key=lambda i: (order.index(i) if i in order else len(order), i))
     annotations = annotations or {}
-    cut_offs = cut_offs or {}
-    return tuple(
-        build_panel(frame, metas[i], annotations.get(i), use_spc=use_spc, rule=rule, data_until=cut_offs.get(i))
-        for i in ids
-    )
+    panels = []
+    for indicator_id in ids:
+        entry, note = choose_entry(catalogue[catalogue["indicator_id"] == indicator_id], metas[indicator_id])
+        panels.append(panel_from_results(raw, entry, metas[indicator_id], note, annotations.get(indicator_id)))
+    return tuple(panels)
 
 
-def panel_view(panel: IndicatorPanel, rule: SmallNumberRule, effect_notes: tuple[str, ...] = ()) -> PanelView:
+def panel_view(
+    panel: IndicatorPanel,
+    rule: SmallNumberRule,
+    effect_notes: tuple[str, ...] = (),
+    quality: QualityMark | None = None,
+    notes: IndicatorNotes | None = None,
+) -> PanelView:
     meta: IndicatorMeta = panel.meta
     latest = panel.latest
     if latest is None:
@@ -142,36 +158,9 @@ def panel_view(panel: IndicatorPanel, rule: SmallNumberRule, effect_notes: tuple
         sources=", ".join(panel.sources),
         n_points=len(panel.charted),
         effect_notes=effect_notes,
+        quality=quality,
+        notes=notes,
     )
-
-
-def attach_action_charts(actions: ActionsView, panels: tuple[IndicatorPanel, ...]) -> ActionsView:
-    """Give each linked indicator a before/after SPC chart: limits recalculated from the action's
-    start (a rebase), so a sustained change shows as a new centre line; the start is annotated."""
-    from wardwatch.report.panels import run_spc
-
-    by_id = {p.meta.id: p for p in panels}
-    new_actions = []
-    for action in actions.actions:
-        linked = []
-        for link in action.linked:
-            panel = by_id.get(link.id)
-            chart = link.chart
-            if chart is None and panel is not None and len(panel.charted):
-                start = datetime.strptime(action.start, "%d %b %Y").date()
-                result, _ = run_spc(panel.charted, panel.meta, panel.chart_type, rebase=[start])
-                title = f"{panel.meta.title}: before and after “{action.title}” ({action.start})"
-                rebased = replace(panel, spc=result, annotations=((start, f"{action.id} starts"),))
-                svg, kind = charts.panel_chart(rebased, title=title)
-                what = (
-                    "SPC chart with limits recalculated from the action start"
-                    if kind == "spc"
-                    else "Line chart (SPC unavailable)"
-                )
-                chart = Figure(svg, f"{what}; dashed marker at {action.start}.")
-            linked.append(replace(link, chart=chart))
-        new_actions.append(replace(action, linked=tuple(linked)))
-    return replace(actions, actions=tuple(new_actions))
 
 
 def group_by_key_question(views: list[PanelView]) -> list[KeyQuestionGroup]:
@@ -191,21 +180,6 @@ def group_by_key_question(views: list[PanelView]) -> list[KeyQuestionGroup]:
     return groups
 
 
-def gather_inputs(
-    con: Any,
-    focal_org: str,
-    registry: Mapping[str, Any] | None = None,
-    annotations: Mapping[str, list[tuple[date, str]]] | None = None,
-    use_spc: bool = True,
-    rule: SmallNumberRule | None = None,
-) -> tuple[pd.DataFrame, tuple[IndicatorPanel, ...]]:
-    """The focal trust's measures and one computed panel per indicator."""
-    frame = read_org_measures(con, focal_org)
-    cut_offs = read_org_cut_offs(con, focal_org)
-    panels = compute_panels(frame, registry, annotations, use_spc=use_spc, rule=rule, cut_offs=cut_offs)
-    return frame, panels
-
-
 def build_report(
     db: str | Path | Any,
     out_dir: str | Path,
@@ -222,27 +196,34 @@ def build_report(
     small_numbers: SmallNumberRule | None = None,
     missing: list[str] | None = None,
     generated_at: datetime | None = None,
-    use_spc: bool = True,
     footer_note: str | None = None,
+    board: BoardConfig | None = None,
 ) -> Path:
-    """Write ``out_dir/report.html`` for ``focal_org`` and return its path.
+    """Write ``out_dir/report.html`` for ``focal_org`` from the result tables and return its path.
 
-    ``db`` is a DuckDB warehouse file (or an open Ibis backend) holding ``measures``. The optional
-    section views come from :mod:`wardwatch.report.sections`; when absent the page says so.
-    ``registry`` overrides the indicator registry (tests use a hand-made one).
+    ``db`` is a refreshed warehouse file (``wardwatch refresh``) or an open DuckDB connection to
+    one. The optional section views come from :mod:`wardwatch.report.sections`; when absent the
+    page says so. ``registry`` overrides the indicator registry (tests use a hand-made one);
+    ``board`` is the board's configuration (names, indicators, owners, narratives).
     """
-    con = open_warehouse(db)
+    from wardwatch.results.read import data_quality, latest_run, require_org
+
+    board = board or BoardConfig(org_code=focal_org)
     rule = small_numbers or SmallNumberRule()
-    frame, panels = gather_inputs(con, focal_org, registry, annotations, use_spc=use_spc, rule=rule)
+    with reading(db) as raw:
+        run = latest_run(raw, db)
+        require_org(raw, focal_org)
+        panels = read_panels(raw, focal_org, rule.audience, registry, annotations, board.indicators)
+        quality = data_quality(raw, focal_org)
     effect_notes = effect_notes or {}
-    views = [panel_view(p, rule, tuple(effect_notes.get(p.meta.id, ()))) for p in panels]
+    marks = {str(r.indicator_id): quality_mark(r) for r in quality.itertuples()}
+    views = [panel_view(p, rule, tuple(effect_notes.get(p.meta.id, ())), marks.get(p.meta.id),
+                        board.indicator(p.meta.id)) for p in panels]
     groups = group_by_key_question(views)
-    if actions is not None:
-        actions = attach_action_charts(actions, panels)
-    own = frame[~frame["indicator_id"].isin(PUBLISHED_IDS)]
-    period_from = own["period_start"].min() if len(own) else None
-    period_to = own["period_start"].max() if len(own) else None
-    sources = sorted({SOURCE_LABELS.get(str(s), str(s)) for s in frame["source"].dropna().unique()})
+    starts = [p.series["period_start"] for p in panels if len(p.series)]
+    period_from = min(s.min() for s in starts) if starts else None
+    period_to = max(s.max() for s in starts) if starts else None
+    sources = sorted({SOURCE_LABELS.get(s, s) for p in panels for s in p.sources})
     if ae_context is not None:
         sources.append("NHS England A&E attendances and emergency admissions (monthly, published)")
     if mortality is not None:
@@ -260,22 +241,51 @@ def build_report(
             missing.append(f"{name}: not supplied to this report run.")
     html_text = render_page(
         org_code=focal_org,
-        org_name=org_name or focal_org,
+        org_name=board.name or org_name or focal_org,
         period_from=format_period(period_from, "month") if period_from else "–",
         period_to=format_period(period_to, "month") if period_to else "–",
         generated_at=(generated_at or datetime.now()).strftime("%d %B %Y %H:%M"),
+        run_id=str(run["run_id"]),
+        results_at=pd.Timestamp(run["finished_at"]).strftime("%d %B %Y %H:%M"),
         sources=sorted(set(sources)),
         small_number_note=rule.describe(),
         groups=groups,
+        exceptions=_exceptions(views, panels, actions),
         mortality=mortality,
         ae_context=ae_context,
         ratings=ratings,
         actions=actions,
         missing=missing,
         footer_note=footer_note,
+        board=board,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
     path.write_text(html_text, encoding="utf-8")
     return path
+
+
+def _exceptions(views: list[PanelView], panels: tuple[IndicatorPanel, ...], actions: ActionsView | None) -> tuple:
+    """Exception reports, each with its chart drawn again under its own title (the chart's SVG ids
+    derive from its title, so the two copies on the page do not clash)."""
+    by_id = {p.meta.id: p for p in panels}
+    return tuple(
+        replace(e, chart_svg=charts.panel_chart(by_id[e.panel.id], title=f"Exception report: {e.panel.title}")[0])
+        for e in exception_reports(views, actions)
+    )
+
+
+@contextlib.contextmanager
+def reading(db: str | Path | Any) -> Iterator[Any]:
+    """A read-only connection to ``db`` (closed after), or ``db`` itself when already open."""
+    if not isinstance(db, (str, Path)):
+        yield getattr(db, "con", db)  # an Ibis backend wraps its DuckDB connection
+        return
+    from wardwatch.warehouse import connect_raw
+
+    raw = connect_raw(db, read_only=True)
+    try:
+        yield raw
+    finally:
+        raw.close()

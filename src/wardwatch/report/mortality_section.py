@@ -9,7 +9,6 @@ small-number rule to death counts.
 from __future__ import annotations
 
 from dataclasses import is_dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,38 +16,21 @@ import pandas as pd
 from wardwatch.disclosure import protect_series
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import SUPPRESSED, SmallNumberRule, format_count
-from wardwatch.report.measures import has_table
 from wardwatch.report.views import Figure, MortalityView, Table
 
 MAX_ALERT_ROWS = 30
 MAX_ALERT_CHARTS = 4
 
 
-def compute_mortality(con: Any, focal_org: str, out_dir: Path) -> Any | None:
-    """Run the mortality pipeline when the warehouse has admissions (None otherwise)."""
-    from wardwatch.mortality import run_mortality
-
-    if not has_table(con, "admissions"):
-        return None
-    raw = getattr(con, "con", con)
-    cursor = raw.cursor() if hasattr(raw, "cursor") else raw
-    return run_mortality(cursor, out_dir, focal_org)
-
-
 def _band_css(band: str) -> str:
     return {"higher than expected": "band-higher", "lower than expected": "band-lower"}.get(band, "")
 
 
-def mortality_view(
-    con: Any, focal_org: str, out_dir: Path, result: Any | None = None, rule: SmallNumberRule | None = None
-) -> MortalityView | None:
+def mortality_view(focal_org: str, result: Any, rule: SmallNumberRule | None = None) -> MortalityView:
+    """The section from stored mortality results (``wardwatch.results.read.mortality_results``)."""
     from wardwatch.mortality import sepsis_answer
 
     rule = rule or SmallNumberRule()
-    if result is None:
-        result = compute_mortality(con, focal_org, out_dir)
-        if result is None:
-            return None
     answer = sepsis_answer(result.smr, focal_org)
     verdict = "below expected" if answer.below_expected else answer.band
     smr = result.smr
@@ -88,29 +70,29 @@ def mortality_view(
     if getattr(result, "funnel_sepsis", None) is not None:
         title = f"Sepsis standardised mortality ratio by trust, whole period, {focal_org} highlighted"
         funnel, left_out = _publishable_funnel(result.funnel_sepsis, rule)
-        try:
-            svg = funnel.plot(highlight=focal_org, title=title)
-            funnel_fig = Figure(
-                accessible_svg(svg, title),
-                "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
-                "log transform with 10% truncation and additive overdispersion (SHMI method, "
-                "docs/methods.md 3.3). A trust is 'lower than expected' only below the lower 95% limit."
-                + (
-                    f" {left_out} trust(s) with {rule.low} to {rule.high} deaths are not drawn: their "
-                    "SMR and expected deaths would give the count (O = SMR × E)."
-                    if left_out
-                    else ""
-                ),
-            )
-        except Exception:
-            funnel_fig = None
+        svg = funnel.plot(highlight=focal_org, title=title)
+        funnel_fig = Figure(
+            accessible_svg(svg, title),
+            "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
+            "log transform with 10% truncation and additive overdispersion (SHMI method, "
+            "docs/methods.md 3.3). A trust is 'lower than expected' only below the lower 95% limit."
+            + (
+                f" {left_out} trust(s) with {rule.low} to {rule.high} deaths are not drawn: their "
+                "SMR and expected deaths would give the count (O = SMR × E)."
+                if left_out
+                else ""
+            ),
+        )
     alerts_table, figures = _alerts(result, focal_org, rule)
+    settings = getattr(result, "settings", {}) or {}
     notes = (
         "Death = died in hospital or within 30 days of discharge (SHMI definition). Expected deaths "
-        "come from a case-mix logistic model fitted on all trusts (age, sex, admission method, "
-        "diagnosis group, Charlson index).",
-        "Full outputs (smr.csv, cusum_alerts.csv, calibration.csv, model.json, charts) are in the "
-        "mortality output folder next to this report."
+        "come from a case-mix logistic model (age, sex, admission method, diagnosis group, Charlson "
+        f"index), fitted {str(settings.get('fit', 'leave-one-trust-out')).replace('-', ' ')}: no trust is "
+        "judged against a model fitted on its own deaths.",
+        *([settings["statement"]] if settings.get("statement") else []),
+        "Full outputs (smr.csv, cusum_alerts.csv, calibration.csv, model.json, charts) come from "
+        "`wardwatch mortality --db FILE --out DIR` (clinical governance use)."
         if rule.patient_level_charts
         else "This is the public edition: the patient-by-patient CUSUM and VLAD charts and the full "
         "mortality outputs (unsuppressed counts) are for the clinical governance edition only; "
@@ -135,10 +117,10 @@ def _alerts(
     figures: list[Figure] = []
     series: list[tuple[str, str]] = [(focal_org, "sepsis")]
     table = None
+    # the board pack is about one trust: its own alerts only (other trusts' are theirs to report)
+    alerts = alerts[alerts["org_code"] == focal_org]
     if len(alerts):
-        ordered = alerts.assign(_focal=(alerts["org_code"] != focal_org).astype(int)).sort_values(
-            ["_focal", "org_code", "diagnosis_group", "date_signalled"]
-        )
+        ordered = alerts.sort_values(["diagnosis_group", "date_signalled"])
         rows = []
         for r in ordered.head(MAX_ALERT_ROWS).itertuples():
             rows.append(
@@ -159,8 +141,7 @@ def _alerts(
             )
         shown = min(len(ordered), MAX_ALERT_ROWS)
         table = Table(
-            caption=f"Risk-adjusted CUSUM alerts, all trusts ({shown} of {len(alerts)} shown; "
-            f"{focal_org} first). Upper chart detects a doubling of the odds of death, lower chart a halving "
+            caption=f"Risk-adjusted CUSUM alerts at {focal_org} ({shown} of {len(alerts)} shown). Upper chart detects a doubling of the odds of death, lower chart a halving "
             "(Steiner et al. 2000); thresholds h set by simulation",
             columns=(
                 "Trust",
@@ -186,10 +167,9 @@ def _alerts(
         return table, ()
     for org, group in series[:MAX_ALERT_CHARTS]:
         title = f"{org} {group.replace('_', ' ')}: risk-adjusted CUSUM"
-        try:
-            svg = cusum.plot(title=title, org_code=org, diagnosis_group=group)
-        except Exception:
+        if not len(cusum.series(org_code=org, diagnosis_group=group)):
             continue
+        svg = cusum.plot(title=title, org_code=org, diagnosis_group=group)
         figures.append(
             Figure(
                 accessible_svg(svg, title),
@@ -200,10 +180,7 @@ def _alerts(
         )
         if (org, group) == (focal_org, "sepsis"):
             vlad_title = f"{org} sepsis: VLAD (cumulative expected minus observed deaths)"
-            try:
-                vlad = cusum.plot_vlad(title=vlad_title, org_code=org, diagnosis_group=group)
-            except Exception:  # VLAD is a complement: the section stands without it
-                continue
+            vlad = cusum.plot_vlad(title=vlad_title, org_code=org, diagnosis_group=group)
             figures.append(
                 Figure(
                     accessible_svg(vlad, vlad_title),

@@ -24,14 +24,11 @@ def _css(rating: str) -> str:
 def _service_label(code: str | None) -> str:
     if code is None:
         return ""
-    try:
-        from wardwatch.ratings.model import CoreService
+    from wardwatch.ratings.model import CoreService
 
-        member = CoreService.parse(code)
-        if member is not None:
-            return member.info.label
-    except Exception:
-        pass
+    member = CoreService.parse(code)
+    if member is not None:
+        return member.info.label
     return str(code).replace("_", " ").title()
 
 
@@ -50,9 +47,7 @@ def _cells(frame: pd.DataFrame) -> tuple[RatingCell, ...]:
 
 def ratings_view(focal_org: str, history: Any | None = None) -> RatingsView | None:
     if history is None:
-        from wardwatch.ratings import demo_history
-
-        history = demo_history()
+        return None
     if getattr(history, "org_code", focal_org) != focal_org:
         return None
     latest = history.latest()

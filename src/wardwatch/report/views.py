@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from wardwatch.report.board import IndicatorNotes
+
 
 @dataclass(frozen=True)
 class PanelView:
@@ -32,6 +34,29 @@ class PanelView:
     sources: str
     n_points: int
     effect_notes: tuple[str, ...] = ()
+    quality: QualityMark | None = None
+    notes: IndicatorNotes | None = None
+
+
+@dataclass(frozen=True)
+class QualityMark:
+    """The data-quality mark computed from the data (wardwatch.results.quality)."""
+
+    mark: str  # good | check | poor
+    label: str
+    detail: str
+    stale: bool
+
+
+@dataclass(frozen=True)
+class ExceptionView:
+    """An exception report: an indicator with special-cause concern or failing assurance."""
+
+    panel: PanelView
+    reason: str
+    shows: str
+    linked_actions: tuple[str, ...] = ()
+    chart_svg: str = ""
 
 
 @dataclass(frozen=True)

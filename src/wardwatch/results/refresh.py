@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -44,15 +45,16 @@ def new_run_id(now: datetime) -> str:
 class Inputs:
     """What several stages read, read once per refresh (on first use)."""
 
-    def __init__(self, raw: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, raw: duckdb.DuckDBPyConnection, registry: Mapping[str, Any] | None = None) -> None:
         self.raw = raw
+        self.registry = registry
         self._series: tuple[pd.DataFrame, dict[str, IndicatorMeta]] | None = None
 
     @property
     def series(self) -> tuple[pd.DataFrame, dict[str, IndicatorMeta]]:
         if self._series is None:
             series = spc_series.read_series(self.raw)
-            self._series = spc_series.with_settings(series, spc_series.read_cut_offs(self.raw))
+            self._series = spc_series.with_settings(series, spc_series.read_cut_offs(self.raw), self.registry)
         return self._series
 
 
@@ -115,8 +117,10 @@ METHOD_VERSIONS = {"spc": spc_series.METHOD_VERSION, "funnel": funnels.METHOD_VE
                    "mortality": mortality.METHOD_VERSION, "quality": quality.STAGE_VERSION}
 
 
-def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None) -> RefreshSummary:
-    """Bring every result table up to date with the warehouse's inputs."""
+def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None,
+            registry: Mapping[str, Any] | None = None) -> RefreshSummary:
+    """Bring every result table up to date with the warehouse's inputs (``registry``: another
+    indicator registry, for tests with hand-made indicators)."""
     from wardwatch import __version__
 
     say = progress or (lambda _m: None)
@@ -127,7 +131,7 @@ def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = 
         ensure_tables(raw)
         now = datetime.now().replace(microsecond=0)
         run = RunRecord(new_run_id(now), now, f"wardwatch {__version__}", dict(METHOD_VERSIONS))
-        inputs_read = Inputs(raw)
+        inputs_read = Inputs(raw, registry)
         seconds: dict[str, float] = {}
         inputs: list[str] = []
         for name, stage in STAGES:
