@@ -136,7 +136,7 @@ def test_report_section_shows_the_new_verdicts_with_valid_css_classes():
         {"action_id": "A05", "indicator_id": "ed_initial_assessment_15min", "verdict": "no change (low power)",
          "reason": "low power: a real effect may have been missed"},
     ])
-    view, _, notes = actions_view(None, "ZFV", demo_plan(), date(2020, 3, 31), evaluation)
+    view, _, notes = actions_view("ZFV", demo_plan(), date(2020, 3, 31), evaluation)
     linked = {a.id: a.linked[0] for a in view.actions}
     assert linked["A05"].effect == "no change (low power)" and linked["A05"].effect_css == "effect-no-change-low-power"
     assert linked["A03"].effect_css == "effect-not-assessable"

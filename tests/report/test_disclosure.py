@@ -232,7 +232,7 @@ def test_mortality_table_cannot_be_differenced(years):
     years = [(min(d, s), s) for d, s in years]
     smr = _smr_rows(years)
     result = SimpleNamespace(smr=smr, funnel_sepsis=None, alerts=pd.DataFrame(), cusum=None)
-    view = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    view = mortality_view("ZT1", result, SmallNumberRule())
     printed = view.stats.rows
     for column, field in ((2, "observed"), (1, "spells")):
         hidden = np.array([[r[column] == "*" for r in printed]])

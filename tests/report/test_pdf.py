@@ -84,6 +84,9 @@ def report_pdf(tmp_path_factory, renderer) -> tuple[Path, Path]:
         "denominator::DOUBLE AS denominator, value::DOUBLE AS value, source::VARCHAR AS source FROM m"
     )
     con.close()
+    from wardwatch.results.refresh import refresh
+
+    refresh(db, registry=REGISTRY)
     html = build_report(db, tmp / "out", FOCAL, org_name="Test Trust", registry=REGISTRY)
     pdf = html_to_pdf(html, html.with_suffix(".pdf"))
     return html, pdf
@@ -271,7 +274,7 @@ def test_missing_html_is_an_input_error(tmp_path):
 @pytest.mark.slow
 def test_cli_writes_pdf_beside_html(cli, warehouse, tmp_path, renderer):
     out = tmp_path / "out"
-    result = cli("report", "--db", warehouse, "--out", out, "--org", FOCAL, "--skip-mortality", "--pdf")
+    result = cli("report", "--db", warehouse, "--out", out, "--org", FOCAL, "--pdf")
     assert result.exit_code == 0, result.output
     assert (out / "report.html").is_file()
     assert "PDF written to" in result.output

@@ -12,8 +12,12 @@ import pandas as pd
 from wardwatch.report.format import SmallNumberRule
 
 
-def test_ae_context_rna_matches_the_raw_file():
-    from wardwatch.report.ae_context import ae_context_view, compute_ae_context
+def test_ae_context_rna_matches_the_raw_file(tmp_path):
+    from wardwatch.published import sample_path
+    from wardwatch.published.ae_monthly import load_ae_monthly
+    from wardwatch.report.ae_context import ae_context_view, stored_context
+    from wardwatch.results.refresh import refresh
+    from wardwatch.warehouse import connect_duckdb, connect_raw
 
     # independent hand computation from the packaged CSV: RNA, type 1, April 2018 to March 2019
     path = resources.files("wardwatch").joinpath("data", "nhse_ae_attendances_2016_2019.csv")
@@ -32,7 +36,16 @@ def test_ae_context_rna_matches_the_raw_file():
     assert len(months) == 12
     expected = f"{100 * (attendances - breaches) / attendances:.1f}%"
 
-    view = ae_context_view(compute_ae_context(None, "RNA"))
+    db = tmp_path / "published.duckdb"
+    con = connect_duckdb(db)
+    load_ae_monthly(sample_path("ae-monthly"), con)
+    con.disconnect()
+    refresh(db)
+    raw = connect_raw(db, read_only=True)
+    view = ae_context_view(stored_context(raw, "RNA", "public"), "The Dudley Group NHS Foundation Trust")
+    assert stored_context(raw, "ZFV", "public") is None  # no published figures: no borrowed trust
+    raw.close()
+    assert view.period == "2018/19"
     assert f"saw {expected} of type 1" in view.answer
     assert f"({attendances - breaches:,} of {attendances:,})" in view.answer
     assert view.funnel is not None and "RNA" in view.funnel.svg
@@ -42,7 +55,9 @@ def test_ae_context_rna_matches_the_raw_file():
 def test_ratings_view_of_the_demo_trust():
     from wardwatch.report.ratings_section import ratings_view
 
-    view = ratings_view("ZFV")
+    from wardwatch.ratings import demo_history
+
+    view = ratings_view("ZFV", demo_history())
     service, cells = view.rows[-1]
     assert service.startswith("Trust")
     ratings = dict(zip(view.key_questions, (c.rating for c in cells)))
@@ -57,7 +72,8 @@ def test_ratings_view_of_the_demo_trust():
         "Overall": "Requires improvement",
     }
     assert [r[0][:10] for r in view.history.rows] == ["2017-09-12", "2019-07-12"]
-    assert ratings_view("XYZ") is None  # the demo history is ZFV's only
+    assert ratings_view("XYZ", demo_history()) is None  # the demo history is ZFV's only
+    assert ratings_view("ZFV", None) is None  # no ratings imported: no section, never the demo's
 
 
 def _result(smr_rows):
@@ -91,7 +107,7 @@ def test_mortality_view_suppresses_small_death_counts():
             _smr_row("overall", 40, 50.0, lo=0.57, hi=1.09),
         ]
     )
-    view = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    view = mortality_view("ZT1", result, SmallNumberRule())
     rows = {r[0]: r for r in view.stats.rows}
     assert rows["2018/19"][2] == "*" and rows["2018/19"][4] == "*"  # 4 deaths: count and SMR hidden
     # 40 - 20 would give 2018/19 back, so the smaller of the other years (16) is hidden too, SMR and CI
@@ -111,7 +127,7 @@ def test_cusum_alert_table_suppresses_small_death_counts():
     result.alerts = pd.DataFrame(
         [
             {
-                "org_code": "ZP05",
+                "org_code": "ZT1",
                 "diagnosis_group": "gi_bleed",
                 "direction": "lower",
                 "date_signalled": pd.Timestamp("2018-10-12"),
@@ -130,19 +146,29 @@ def test_cusum_alert_table_suppresses_small_death_counts():
                 "expected_since_reset": 20.0,
                 "h": 5.0,
             },
+            {
+                "org_code": "ZP05",
+                "diagnosis_group": "sepsis",
+                "direction": "higher",
+                "date_signalled": pd.Timestamp("2019-02-02"),
+                "patients_since_reset": 310,
+                "observed_since_reset": 31.0,
+                "expected_since_reset": 20.0,
+                "h": 5.0,
+            },
         ]
     )
-    view = mortality_view(None, "ZT1", None, result, SmallNumberRule())
-    rows = {r[0]: r for r in view.alerts.rows}
-    assert list(rows) == ["ZT1", "ZP05"]  # focal trust first
-    assert rows["ZP05"][5] == "*" and rows["ZT1"][5] == "30"
-    assert rows["ZT1"][2] == "higher mortality than expected"
+    view = mortality_view("ZT1", result, SmallNumberRule())
+    rows = {r[1]: r for r in view.alerts.rows}
+    assert [r[0] for r in view.alerts.rows] == ["ZT1", "ZT1"]  # another trust's alerts are its own
+    assert rows["gi bleed"][5] == "*" and rows["sepsis"][5] == "30"
+    assert rows["sepsis"][2] == "higher mortality than expected"
 
 
 def test_mortality_view_hides_a_small_overall_count_in_the_answer():
     from wardwatch.report.mortality_section import mortality_view
 
-    view = mortality_view(None, "ZT1", None, _result([_smr_row("overall", 3, 4.0)]), SmallNumberRule())
+    view = mortality_view("ZT1", _result([_smr_row("overall", 3, 4.0)]), SmallNumberRule())
     assert "3 deaths" not in view.answer and "suppressed" in view.answer
 
 
@@ -167,7 +193,7 @@ def test_actions_view_flags_overdue_and_annotates_starts():
             },
         ]
     )
-    view, annotations, notes = actions_view(None, "ZFV", plan, date(2020, 3, 31), evaluation)
+    view, annotations, notes = actions_view("ZFV", plan, date(2020, 3, 31), evaluation)
     by_id = {a.id: a for a in view.actions}
     # in progress and past due on 31 March 2020 -> overdue; complete -> not overdue
     assert by_id["A04"].overdue and by_id["A05"].overdue
@@ -178,7 +204,7 @@ def test_actions_view_flags_overdue_and_annotates_starts():
     assert annotations["sepsis_antibiotics_1h_news2_7plus"] == [(date(2019, 4, 1), "A01 starts")]
     assert "improved" in notes["sepsis_antibiotics_1h_news2_7plus"][0]
     # before its due date nothing is overdue
-    early, _, _ = actions_view(None, "ZFV", plan, date(2019, 5, 1), evaluation)
+    early, _, _ = actions_view("ZFV", plan, date(2019, 5, 1), evaluation)
     assert not any(a.overdue for a in early.actions)
 
 
@@ -211,11 +237,11 @@ def test_public_edition_has_no_patient_level_charts_and_dates_alerts_by_month():
     result = _result([_smr_row("overall", 40, 50.0)])
     result.alerts = pd.DataFrame([_alert("ZT1", "2019-01-02")])
     result.cusum = _FakeCusum()
-    public = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    public = mortality_view("ZT1", result, SmallNumberRule())
     assert public.alert_figures == ()
     assert public.alerts.rows[0][3] == "Jan 2019" and public.alerts.columns[3] == "Month signalled"
     assert any("clinical governance edition only" in n for n in public.notes)
-    clinical = mortality_view(None, "ZT1", None, result, SmallNumberRule(enabled=False))
+    clinical = mortality_view("ZT1", result, SmallNumberRule(enabled=False))
     svgs = " ".join(f.svg for f in clinical.alert_figures)
     assert "cusum-steps" in svgs and "vlad-steps" in svgs
     assert clinical.alerts.rows[0][3] == "02 Jan 2019"
@@ -237,11 +263,11 @@ def test_funnel_leaves_out_trusts_whose_smr_and_e_give_a_small_death_count():
     fun = funnel(peers, "org_code", "observed", "expected", type="SR", method="shmi", od="additive")
     result = _result([_smr_row("overall", 40, 50.0)])
     result.funnel_sepsis = fun
-    public = mortality_view(None, "ZT1", None, result, SmallNumberRule())
+    public = mortality_view("ZT1", result, SmallNumberRule())
     assert 'data-group="ZP1"' not in public.funnel.svg and "ZP1" not in public.funnel.svg
     assert 'data-group="ZP2"' in public.funnel.svg and 'data-group="ZT1"' in public.funnel.svg
     assert "1 trust(s) with 1 to 7 deaths are not drawn" in public.funnel.caption
-    clinical = mortality_view(None, "ZT1", None, result, SmallNumberRule(enabled=False))
+    clinical = mortality_view("ZT1", result, SmallNumberRule(enabled=False))
     assert 'data-group="ZP1"' in clinical.funnel.svg
 
 
@@ -249,8 +275,8 @@ def test_a_cut_off_marks_the_last_month_incomplete_whatever_its_size(warehouse, 
     import duckdb
 
     from wardwatch.report import build_report
-    from wardwatch.report.build import gather_inputs
-    from wardwatch.report.measures import open_warehouse
+    from wardwatch.report.build import read_panels, reading
+    from wardwatch.results.refresh import refresh
 
     from .conftest import FOCAL, REGISTRY
 
@@ -260,8 +286,11 @@ def test_a_cut_off_marks_the_last_month_incomplete_whatever_its_size(warehouse, 
     # on Friday 20 March: the month is incomplete, not drawn and not the latest value
     con.execute("INSERT INTO measures_data_until VALUES ('mortality_crude_30d', 'ZT1', DATE '2020-03-20')")
     con.close()
-    backend = open_warehouse(warehouse)
-    _, panels = gather_inputs(backend, FOCAL, REGISTRY, rule=SmallNumberRule())
+    summary = refresh(warehouse, registry=REGISTRY)
+    # the cut-off is an input of that one series only (ZT1's monthly crude mortality)
+    assert summary.stages["spc"]["recomputed"] == 1
+    with reading(warehouse) as raw:
+        panels = read_panels(raw, FOCAL, "public", REGISTRY)
     panel = {p.meta.id: p for p in panels}["mortality_crude_30d"]
     assert panel.latest["period_start"] == date(2020, 2, 1)
     assert pd.Timestamp("2020-03-01").date() not in set(panel.charted["period_start"])
@@ -269,6 +298,5 @@ def test_a_cut_off_marks_the_last_month_incomplete_whatever_its_size(warehouse, 
     # other indicators keep the size rule (no cut-off stored for them): sepsis still ends in April
     sepsis = {p.meta.id: p for p in panels}["sepsis_screened_1h"]
     assert sepsis.latest["period_start"] == date(2020, 4, 1)
-    backend.disconnect()
     html = build_report(warehouse, tmp_path / "cut", FOCAL, registry=REGISTRY).read_text(encoding="utf-8")
     assert "incomplete (data until 20 Mar 2020)" in html

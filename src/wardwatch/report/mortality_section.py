@@ -118,7 +118,8 @@ def _alerts(
     series: list[tuple[str, str]] = [(focal_org, "sepsis")]
     table = None
     # the board pack is about one trust: its own alerts only (other trusts' are theirs to report)
-    alerts = alerts[alerts["org_code"] == focal_org]
+    if len(alerts):
+        alerts = alerts[alerts["org_code"] == focal_org]
     if len(alerts):
         ordered = alerts.sort_values(["diagnosis_group", "date_signalled"])
         rows = []

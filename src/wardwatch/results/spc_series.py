@@ -93,7 +93,8 @@ def read_cut_offs(raw) -> pd.DataFrame:  # noqa: ANN001
     from wardwatch.warehouse import CUT_OFFS_TABLE, table_exists
 
     if not table_exists(raw, CUT_OFFS_TABLE):
-        return pd.DataFrame({"indicator_id": [], "org_code": [], "data_until": []})
+        return pd.DataFrame({"indicator_id": pd.Series(dtype=object), "org_code": pd.Series(dtype=object),
+                             "data_until": pd.Series(dtype="datetime64[us]")})
     frame = raw.execute(f"SELECT indicator_id, org_code, data_until FROM {CUT_OFFS_TABLE}").df()
     frame["data_until"] = pd.to_datetime(frame["data_until"]).astype("datetime64[us]")
     return frame
@@ -107,6 +108,7 @@ def with_settings(series: pd.DataFrame, cut_offs: pd.DataFrame,
     ratio = series["from_sites"] & unit.isin(["proportion", "rate", "ratio"]) & (series["denominator"] > 0)
     series.loc[ratio, "value"] = series.loc[ratio, "numerator"] / series.loc[ratio, "denominator"]
     series = series.merge(cut_offs, on=["indicator_id", "org_code"], how="left")
+    series["data_until"] = pd.to_datetime(series["data_until"]).astype("datetime64[us]")
     return series, metas
 
 
