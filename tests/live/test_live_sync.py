@@ -3,6 +3,9 @@ test_one_source_of_truth.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
@@ -85,3 +88,36 @@ def test_no_live_database_is_a_one_line_error(db):
     with pytest.raises(InputError, match="no live database yet"):
         sync_completed(db)
 
+
+
+def test_refused_rows_are_quarantined_with_their_reason(db, cli):
+    # no PV2-38 mode of arrival: the contract requires one, and the sync does not invent it
+    _feed(db, [m.adt("A04", "A1", "2024-03-01 08:00", "1", "V1", "E", "ED", "ZFV01", birth_date="19600315"),
+               m.adt("A03", "A2", "2024-03-01 09:00", "1", "V1", "E", "ED", "ZFV01")])
+    out = cli("live-sync", "--db", db).output
+    assert "ed_attendances: 1 completed, 0 held back, 1 read, 0 added, 0 already loaded, 1 quarantined " \
+           "(blank_required_value 1)" in out
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.execute("SELECT dataset, reason, column_name FROM quarantine").fetchall() == [
+            ("ed_attendances", "blank_required_value", "arrival_mode")]
+    finally:
+        con.close()
+
+
+def test_refused_while_another_process_writes_the_warehouse(db, cli):
+    _feed(db, [m.adt("A04", "A1", "2024-03-01 08:00", "1", "V1", "E", "ED", "ZFV01", birth_date="19600315",
+                     arrival_mode="ambulance"),
+               m.adt("A03", "A2", "2024-03-01 09:00", "1", "V1", "E", "ED", "ZFV01")])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+         "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        refused = cli("live-sync", "--db", db)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert refused.exit_code == 2 and "being written (or read) by another process" in refused.output
+    loaded = cli("live-sync", "--db", db)  # once the other writer is gone
+    assert "ed_attendances: 1 completed, 0 held back, 1 read, 1 added" in loaded.output
