@@ -14,6 +14,10 @@ from wardwatch.live import messages as m
 from wardwatch.live.export import sync_completed
 from wardwatch.live.store import LiveStore
 
+# holds the warehouse open for writing until its stdin closes
+HOLD_WAREHOUSE = ("import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
+                  "sys.stdin.read()")
+
 
 @pytest.fixture
 def db(tmp_path):
@@ -110,8 +114,7 @@ def test_refused_while_another_process_writes_the_warehouse(db, cli):
                      arrival_mode="ambulance"),
                m.adt("A03", "A2", "2024-03-01 09:00", "1", "V1", "E", "ED", "ZFV01")])
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); "
-         "sys.stdin.read()", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", HOLD_WAREHOUSE, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
         refused = cli("live-sync", "--db", db)

@@ -124,7 +124,7 @@ def both_warehouses(one_day, tmp_path_factory):
     def cli(*args):
         return runner.invoke(get_app(), [str(a) for a in args], catch_exceptions=False)
 
-    org, day, rows, folder = one_day
+    _, _, rows, folder = one_day
     work = tmp_path_factory.mktemp("warehouses")
     # A: the day's files through the loader
     loaded = cli("load", folder, "--db", work / "a.duckdb", "--json")
