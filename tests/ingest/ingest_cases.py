@@ -112,7 +112,7 @@ S15,ZFV,ZFV01,inpatient_ward,2019-05-01 09:00,3,,,60,
         10: "out_of_range",  # negative age in the optional age column
         11: "blank_required_value",  # news2 blank
         14: "bad_timestamp",  # hour without leading zero is not ISO 8601
-        15: "blank_required_value",  # died_within_30d blank
+        # 15: died_within_30d blank is loaded: the 30-day outcome is not known yet
     },
 )
 

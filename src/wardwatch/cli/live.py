@@ -1,5 +1,5 @@
-"""`wardwatch listen`, `ingest-hl7`, `ingest-fhir`, `watchlist`, `replay`: live watchlists
-(docs/guide/watchlists.md)."""
+"""`wardwatch listen`, `ingest-hl7`, `ingest-fhir`, `watchlist`, `replay`, `live-sync`: live
+watchlists (docs/guide/watchlists.md)."""
 
 from __future__ import annotations
 
@@ -167,3 +167,16 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{len(stream)} messages from {data}", err=True)
         counts = send_stream(stream, host, port, speed=speed, window=window)
         typer.echo(", ".join(f"{code} {n}" for code, n in sorted(counts.items())))
+
+    @app.command("live-sync")
+    def live_sync(
+        db: DbOption,
+        at: Annotated[str | None, typer.Option(
+            "--at", help="Treat this as the current time when deciding what has settled (default: now).")] = None,
+    ) -> None:
+        """Load the completed live episodes (ED departed, imaging performed or cancelled, sepsis
+        treated or closed) into the warehouse tables, through `wardwatch load`'s checks."""
+        from wardwatch.live.export import format_sync, sync_completed
+
+        report = sync_completed(db, _parse_at(at))
+        typer.echo(format_sync(report))

@@ -206,7 +206,15 @@ SEPSIS_EPISODES = Contract(
         Column("screened_at", "timestamp", nullable=True, description="Sepsis screen completed"),
         Column("antibiotics_at", "timestamp", nullable=True, description="First antimicrobial given"),
         Column("age", "int", required=False, nullable=True, min=0, max=120),
-        Column("died_within_30d", "bool"),
+        Column(
+            "died_within_30d",
+            "bool",
+            nullable=True,
+            description=(
+                "Died within 30 days of time zero; blank while the outcome is not known yet (no death "
+                "linkage yet, e.g. episodes written by the live feed): left out of the mortality indicator"
+            ),
+        ),
     ),
     order_rules=(
         OrderRule("trigger_at", "screened_at"),

@@ -3,7 +3,8 @@
 An item leaves the live lists when it completes: an imaging request performed (or cancelled),
 an ED attendance departed, a sepsis episode given antibiotics (or closed by discharge). These
 rows have the columns of ``imaging_requests``, ``ed_attendances`` and ``sepsis_episodes``
-(src/wardwatch/contracts/schema.py), so a later step can write them into the warehouse.
+(src/wardwatch/contracts/schema.py); `wardwatch live-sync` (wardwatch.live.export) loads them into
+the warehouse through the ordinary loader.
 Columns the live feeds do not carry are left empty (NA); ``sepsis_episodes.died_within_30d``
 needs linkage to deaths after 30 days and is always NA here.
 """

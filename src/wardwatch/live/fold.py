@@ -60,6 +60,7 @@ def fold_encounter(visit_id: str, events: list[StoredEvent], vocab: Vocabulary
     }
     episodes: list[dict[str, Any]] = []
     open_episode: dict[str, Any] | None = None
+    treated_episode: dict[str, Any] | None = None  # the last episode closed by antibiotics, until the next opens
     for e in _without_cancelled(events):
         d = e.data
         for key in _STATIC:
@@ -102,15 +103,21 @@ def fold_encounter(visit_id: str, events: list[StoredEvent], vocab: Vocabulary
                     "screened_at": None, "antibiotics_at": None, "closed_at": None, "age": enc["age"],
                 }
                 episodes.append(open_episode)
+                treated_episode = None
             if open_episode is not None and score >= vocab.antibiotic_threshold \
                     and open_episode["high_risk_at"] is None:
                 open_episode["high_risk_at"] = e.at
-        elif e.kind == "sepsis_screen" and open_episode is not None and open_episode["screened_at"] is None:
-            open_episode["screened_at"] = e.at
+        elif e.kind == "sepsis_screen":
+            # A screen written up after the antibiotics (common: treat first, document after) still
+            # belongs to the episode the antibiotics closed, as in the sepsis audit; the episode has
+            # already left both watchlists, so only its audit row gains the time.
+            target = open_episode if open_episode is not None else treated_episode
+            if target is not None and target["screened_at"] is None:
+                target["screened_at"] = e.at
         elif e.kind == "antibiotic" and open_episode is not None:
             open_episode["antibiotics_at"] = e.at
             open_episode["closed_at"] = e.at
-            open_episode = None
+            treated_episode, open_episode = open_episode, None
     return enc, episodes
 
 
