@@ -125,7 +125,7 @@ def test_every_indicator_title_is_selectable_text(report_pdf):
     text = " ".join(pdf_pages_text(pdf))
     for title in titles:
         assert title in text, title
-    assert "Summary: board view" in text
+    assert "Summary: icon matrix" in text
 
 
 @pytest.mark.slow
@@ -147,14 +147,18 @@ def test_bookmarks_follow_headings_and_point_at_their_page(report_pdf):
 
     walk(reader.outline, 0)
     assert found["Integrated quality and safety report"] == (0, 0)
-    assert found["Summary: board view"][0] == 1
+    assert found["Summary: icon matrix"][0] == 1
     assert found["Safe"][0] == 1
     for title in indicator_titles(html):
         depth, page = found[title]
         assert depth == 2, title
         assert title in pages[page], f"bookmark {title!r} points at page {page + 1}, which does not show it"
-    # the summary starts a new page: its bookmark is on page 2, not on the title page
-    assert found["Summary: board view"][1] == 1
+    # the cover is a page of its own, then the contents, then "About", then the icon matrix
+    assert found["Contents"] == (1, 1)
+    assert found["Summary: icon matrix"][1] == 3
+    assert "Contents" not in pages[0] and "Summary: icon matrix" in pages[3]
+    # exception reports follow the matrix, each flagged indicator with its own
+    assert found["Exception reports"][1] > found["Summary: icon matrix"][1]
 
 
 @pytest.mark.slow

@@ -211,6 +211,9 @@ def test_actions_view_flags_overdue_and_annotates_starts():
 class _FakeCusum:
     """Stands in for the mortality module's CUSUM result: draws a marker SVG per call."""
 
+    def series(self, **keys):
+        return pd.DataFrame({"index": [1, 2]})  # a path with points for every series
+
     def plot(self, title=None, **keys):
         return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="cusum-steps"/></svg>'
 
