@@ -23,10 +23,11 @@ def demo(tmp_path_factory):
 def test_outputs_exist(demo):
     out, report, _ = demo
     assert report == out / "report.html"
-    for name in ("warehouse.duckdb", "measures.csv", "demo_timings.json"):
+    for name in ("warehouse.duckdb", "measures.csv", "demo_timings.json", "report.pdf", "demo_board.yaml",
+                 "demo_action_plan.yaml", "demo_inspections.yaml"):
         assert (out / name).exists(), name
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
     assert any((out / "data").iterdir())
-    assert any((out / "mortality").iterdir())
     header = (out / "measures.csv").read_text(encoding="utf-8").splitlines()[0]
     assert header.split(",") == [
         "indicator_id",
@@ -52,17 +53,20 @@ def test_every_step_succeeded(demo):
 
 def test_report_contains_every_indicator(demo):
     from wardwatch.indicators import INDICATORS
-    from wardwatch.indicators.published import NATIONAL_INDICATORS
+    from wardwatch.indicators.published import PUBLISHED_INDICATORS
 
-    # national published indicators (load-published shmi, rtt, ...) are not loaded by the demo and
-    # belong to the public trust report, not the board report
-    national = {ind.id for ind in NATIONAL_INDICATORS}
+    # published indicators (A&E monthly, SHMI, RTT, ...) exist only for real organisations; the demo's
+    # synthetic trust has none, and the report borrows none from another trust
+    national = {ind.id for ind in PUBLISHED_INDICATORS}
     _, _, html = demo
     for indicator_id in INDICATORS:
         if indicator_id in national:
             continue
         assert indicator_id in html, indicator_id
-    assert "Sections not available in this run" not in html
+    # the one section a synthetic trust cannot have: published A&E figures (nothing is borrowed)
+    missing = html[html.index("Sections not available in this run"):]
+    missing = re.findall(r"<li>(.*?)</li>", missing[: missing.index("</ul>")], re.DOTALL)
+    assert len(missing) == 1 and missing[0].startswith("National context (A&amp;E 4-hour): no published")
     assert "are fictional" in html  # the synthetic trust is labelled as such
 
 
@@ -84,8 +88,12 @@ def test_mortality_answer(demo):
     assert 'id="sepsis-smr"' in html and "95%" in html
 
 
-def test_rna_funnel_highlight(demo):
-    _, _, html = demo
+def test_rna_funnel_highlight(demo, cli):
+    out, _, _ = demo
+    # the demo warehouse also holds every trust's published A&E figures: Dudley's (RNA) board pack
+    result = cli("report", "--db", out / "warehouse.duckdb", "--org", "RNA", "--out", out / "rna")
+    assert result.exit_code == 0, result.output
+    html = (out / "rna" / "report.html").read_text(encoding="utf-8")
     assert 'id="ae-funnel" data-highlight="RNA"' in html
     funnel = html[html.index('id="ae-funnel"') :]
     funnel = funnel[: funnel.index("</figure>")]
@@ -121,6 +129,28 @@ def test_action_plan_section(demo):
     assert a03 and set(a03) <= {"no change", "no change (low power)", "not assessable"}, a03
     # in progress and past due on 31 March 2020
     assert "Overdue" in rows["A05"] and "Overdue" not in rows["A01"]
+
+
+def test_a_board_pack_for_every_trust_names_only_that_trust(demo, cli):
+    """issue 8: `wardwatch report --org CODE --pdf` for the focal trust and each peer, from results."""
+    from pypdf import PdfReader
+
+    from wardwatch.synth.orgs import ORGS
+
+    out, _, _ = demo
+    names = {o.code: o.name for o in ORGS}
+    for code, name in names.items():
+        folder = out / "packs" / code
+        result = cli("report", "--db", out / "warehouse.duckdb", "--org", code, "--out", folder, "--pdf")
+        assert result.exit_code == 0, (code, result.output)
+        html = (folder / "report.html").read_text(encoding="utf-8")
+        cover = re.search(r'<p class="cover-trust"><strong>(.*?)</strong> \(organisation code (\w+)\)', html)
+        assert cover and cover.groups() == (name, code)
+        assert f"<title>Integrated quality and safety report: {name} ({code})</title>" in html
+        others = [n for c, n in names.items() if c != code and n in html]
+        assert not others, (code, others)
+        pdf = PdfReader(str(folder / "report.pdf"))
+        assert len(pdf.pages) > 5 and name in (pdf.pages[0].extract_text() or "")
 
 
 def test_fresh_warehouse_removes_the_old_one(tmp_path):

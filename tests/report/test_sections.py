@@ -56,8 +56,11 @@ def test_ratings_view_of_the_demo_trust():
     from wardwatch.report.ratings_section import ratings_view
 
     from wardwatch.ratings import demo_history
+    from wardwatch.results.ratings import StoredRatings, history_rows
 
-    view = ratings_view("ZFV", demo_history())
+    history = demo_history()
+    stored = StoredRatings("ZFV", history.name, history_rows(history, []))
+    view = ratings_view("ZFV", stored)
     service, cells = view.rows[-1]
     assert service.startswith("Trust")
     ratings = dict(zip(view.key_questions, (c.rating for c in cells)))
@@ -72,7 +75,7 @@ def test_ratings_view_of_the_demo_trust():
         "Overall": "Requires improvement",
     }
     assert [r[0][:10] for r in view.history.rows] == ["2017-09-12", "2019-07-12"]
-    assert ratings_view("XYZ", demo_history()) is None  # the demo history is ZFV's only
+    assert ratings_view("XYZ", stored) is None  # the demo history is ZFV's only
     assert ratings_view("ZFV", None) is None  # no ratings imported: no section, never the demo's
 
 

@@ -38,6 +38,8 @@ def register(app: typer.Typer) -> None:
             from wardwatch.report.pdf import require_renderer
 
             require_renderer()  # fail before the slow part, not after it
+        warehouse_file(db, "--db")
+        output_folder(out, "report: --out")
         as_of_date = _parse_date(as_of)
         board = load_board(config) if config is not None else None
         if board is not None and org is not None and org != board.org_code:
@@ -45,8 +47,6 @@ def register(app: typer.Typer) -> None:
         org = org or (board.org_code if board is not None else None)
         if not org:
             raise InputError("report: give --org CODE (or a --config with org_code)")
-        warehouse_file(db, "--db")
-        output_folder(out, "report: --out")
         # user mistakes raise wardwatch.errors.InputError: the root command prints one line, exit 2
         path = build_full_report(
             db,

@@ -66,16 +66,17 @@ class RatingsHistory:
 def load_history(path: str | Path) -> RatingsHistory:
     """Read an inspection history YAML (format: ``wardwatch/data/demo_inspections.yaml``)."""
     doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    return _parse(doc, str(path))
+    return history_from_dict(doc, str(path))
 
 
 def demo_history() -> RatingsHistory:
     """The synthetic focal trust ZFV: 2017 RI; 2019 RI with Safe Inadequate (docs/design.md)."""
     text = (resources.files("wardwatch") / "data" / "demo_inspections.yaml").read_text(encoding="utf-8")
-    return _parse(yaml.safe_load(text), "demo_inspections.yaml")
+    return history_from_dict(yaml.safe_load(text), "demo_inspections.yaml")
 
 
-def _parse(doc: dict, where: str) -> RatingsHistory:
+def history_from_dict(doc: dict, where: str) -> RatingsHistory:
+    """A history from its parsed YAML (layout: ``wardwatch/data/demo_inspections.yaml``)."""
     try:
         provider = doc["provider"]
         org = str(provider["org_code"])

@@ -1,13 +1,13 @@
 """The board's configuration for its report (``--config board.yaml``), validated with one-line errors.
 
-Example (docs/guide/board-report.md)::
+Example (docs/guide/report.md)::
 
     org_code: ZFV
     name: Zedford Valley NHS Foundation Trust
     period: {from: 2018-04-01, to: 2020-03-31}
     comparators: [ZP01, ZP02]
     action_plan: plan.yaml          # imported by `wardwatch refresh --config`
-    ratings: service_ratings.csv    # imported by `wardwatch refresh --config`
+    ratings: inspections.yaml       # inspection history, imported by `wardwatch refresh --config`
     indicators:
       - id: ed_4h
         owner: Head of Emergency Care
@@ -165,6 +165,8 @@ def load_board(path: Path) -> BoardConfig:
         raise InputError(f"--config {path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"--config {path}: is a folder; give the board.yaml file") from None
+    except NotADirectoryError:
+        raise InputError(f"--config {path}: a parent of this path is a file, not a folder") from None
     except UnicodeDecodeError:
         raise InputError(f"--config {path}: not UTF-8 text") from None
     try:

@@ -1,8 +1,8 @@
 """CQC ratings section: the latest inspection's service × key question grid with the aggregated
 location and trust ratings (and the rule behind each), plus the rating history.
 
-Computing is done by :mod:`wardwatch.ratings` (``demo_history()`` / ``RatingsHistory``); this
-module only arranges its result for the page.
+The ratings are computed by ``wardwatch refresh`` (:mod:`wardwatch.results.ratings`) and read
+back from ``result_ratings``; this module only arranges them for the page.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.report.views import RatingCell, RatingsView, Table
+from wardwatch.results.ratings import StoredRatings
 
 KQ_ORDER = ("safe", "effective", "caring", "responsive", "well_led", "overall")
 KQ_LABELS = ("Safe", "Effective", "Caring", "Responsive", "Well-led", "Overall")
@@ -45,58 +46,53 @@ def _cells(frame: pd.DataFrame) -> tuple[RatingCell, ...]:
     return tuple(cells)
 
 
-def ratings_view(focal_org: str, history: Any | None = None) -> RatingsView | None:
-    if history is None:
+def ratings_view(focal_org: str, stored: StoredRatings | None = None) -> RatingsView | None:
+    """The grid of the latest inspection and the trust rating at each inspection, from the stored
+    ratings (``wardwatch.results.ratings.read_history``)."""
+    if stored is None or stored.org_code != focal_org:
         return None
-    if getattr(history, "org_code", focal_org) != focal_org:
-        return None
-    latest = history.latest()
-    result = latest.aggregate().to_frame()
-    locations = getattr(history, "locations", {}) or {}
+    result = stored.inspection(stored.latest_id)
+    first = result.iloc[0]
+    locations = dict(zip(result["location"], result["location_name"], strict=True))
     rows: list[tuple[str, tuple[RatingCell, ...]]] = []
     services = result[result["level"] == "service"]
     for (location, service), group in services.groupby(["location", "service"], sort=True, dropna=False):
         rows.append((f"{_service_label(service)} ({location})", _cells(group)))
     for location, group in result[result["level"] == "location"].groupby("location", sort=True):
-        rows.append((f"Location overall: {locations.get(location, location)} ({location})", _cells(group)))
+        name = locations.get(location)
+        rows.append((f"Location overall: {name if isinstance(name, str) else location} ({location})",
+                     _cells(group)))
     trust = result[result["level"] == "trust"]
     if not trust.empty:
-        rows.append((f"Trust: {getattr(history, 'name', focal_org)}", _cells(trust)))
+        rows.append((f"Trust: {stored.name}", _cells(trust)))
     labels = dict(zip(KQ_ORDER, KQ_LABELS, strict=True))
     explanations = tuple(
         f"{_place(r)} – {labels.get(r.key_question, r.key_question)}: {r.explanation}"
         for r in result[(result["rule_id"] != "INPUT") & (result["level"] != "service")].itertuples()
     )
     history_rows = []
-    for inspection in history.inspections:
-        frame = inspection.aggregate().to_frame()
-        trust_rows = frame[frame["level"] == "trust"].set_index("key_question")["rating"]
+    for inspection_id in stored.inspections:
+        frame = stored.inspection(inspection_id)
+        trust_rows = frame[frame["level"] == "trust"].set_index("key_question")
         cells = []
         for kq in KQ_ORDER:
-            computed = str(trust_rows.get(kq, "Not rated"))
-            published = inspection.published_trust.get(kq)
-            cells.append(
-                computed if not published or published == computed else f"{computed} (published: {published})"
-            )
-        when = inspection.published.isoformat()
-        if inspection.inspection_start and inspection.inspection_end:
-            when += (
-                f" (inspected {inspection.inspection_start:%d %b %Y} – {inspection.inspection_end:%d %b %Y})"
-            )
-        history_rows.append((when, inspection.framework.value, *cells))
-    inspection_text = f"Report published {latest.published:%d %B %Y}"
-    if latest.inspection_start and latest.inspection_end:
-        inspection_text += (
-            f", following the inspection of {latest.inspection_start:%d %B %Y} to "
-            f"{latest.inspection_end:%d %B %Y}"
-        )
+            computed = str(trust_rows["rating"].get(kq, "Not rated"))
+            published = trust_rows["published_rating"].get(kq)
+            cells.append(computed if not isinstance(published, str) or published == computed
+                         else f"{computed} (published: {published})")
+        head = frame.iloc[0]
+        history_rows.append((_when(head), str(head["framework"]), *cells))
+    inspection_text = f"Report published {_day(first['publication_date'], '%d %B %Y')}"
+    if _present(first["inspection_start"]) and _present(first["inspection_end"]):
+        inspection_text += (f", following the inspection of {_day(first['inspection_start'], '%d %B %Y')} to "
+                            f"{_day(first['inspection_end'], '%d %B %Y')}")
     inspection_text += (
         f". Service ratings are as given by the inspection; location and trust ratings are "
-        f"aggregated by wardwatch with the {latest.ruleset} rule set, each with the rule "
+        f"aggregated by wardwatch with the {first['ruleset']} rule set, each with the rule "
         "that decided it."
     )
     return RatingsView(
-        title=f"Latest inspection: {getattr(history, 'name', focal_org)} ({latest.id})",
+        title=f"Latest inspection: {stored.name} ({stored.latest_id})",
         inspection=inspection_text,
         key_questions=KQ_LABELS,
         rows=tuple(rows),
@@ -109,6 +105,22 @@ def ratings_view(focal_org: str, history: Any | None = None) -> RatingsView | No
         explanations=explanations,
         notes=("Rules marked UNVERIFIED come from docs/methods.md where the CQC wording could not be read.",),
     )
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def _day(value: Any, fmt: str) -> str:
+    return pd.Timestamp(value).strftime(fmt)
+
+
+def _when(row: pd.Series) -> str:
+    when = _day(row["publication_date"], "%Y-%m-%d")
+    if _present(row["inspection_start"]) and _present(row["inspection_end"]):
+        when += (f" (inspected {_day(row['inspection_start'], '%d %b %Y')} – "
+                 f"{_day(row['inspection_end'], '%d %b %Y')})")
+    return when
 
 
 def _place(row: Any) -> str:

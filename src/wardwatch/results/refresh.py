@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from wardwatch.report.meta import IndicatorMeta
-from wardwatch.results import funnels, mortality, quality, spc_series
+from wardwatch.results import actions, funnels, mortality, quality, ratings, spc_series
 from wardwatch.results.store import Plan, RunRecord, ensure_tables, plan, record_run, replace_units
 from wardwatch.warehouse import MEASURES_TABLE, connect_raw, table_exists
 from wardwatch.errors import InputError
@@ -111,16 +111,37 @@ def quality_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, f
     return work
 
 
+def ratings_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
+    work = plan(raw, "ratings", ratings.fingerprints(raw), force)
+    if work.changed or work.removed:
+        say(f"Ratings: aggregating {len(work.changed):,} inspection histories")
+        replace_units(raw, work, {ratings.TABLE: ratings.compute(raw, set(work.changed))}, run_id)
+    return work
+
+
+def actions_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
+    work = plan(raw, "actions", actions.fingerprints(raw), force)
+    if work.changed or work.removed:
+        say(f"Action effects: evaluating {len(work.changed):,} plans")
+        replace_units(raw, work, {actions.TABLE: actions.compute(raw, set(work.changed))}, run_id)
+    return work
+
+
 STAGES: tuple[tuple[str, Callable[..., Plan]], ...] = (
-    ("spc", spc_stage), ("funnel", funnel_stage), ("mortality", mortality_stage), ("quality", quality_stage))
+    ("spc", spc_stage), ("funnel", funnel_stage), ("mortality", mortality_stage), ("quality", quality_stage),
+    ("ratings", ratings_stage), ("actions", actions_stage))
 METHOD_VERSIONS = {"spc": spc_series.METHOD_VERSION, "funnel": funnels.METHOD_VERSION,
-                   "mortality": mortality.METHOD_VERSION, "quality": quality.STAGE_VERSION}
+                   "mortality": mortality.METHOD_VERSION, "quality": quality.STAGE_VERSION,
+                   "ratings": ratings.METHOD_VERSION, "actions": actions.METHOD_VERSION}
 
 
 def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = None,
-            registry: Mapping[str, Any] | None = None) -> RefreshSummary:
+            registry: Mapping[str, Any] | None = None, ratings_files: Sequence[Path] = (),
+            action_plans: Sequence[Path] = ()) -> RefreshSummary:
     """Bring every result table up to date with the warehouse's inputs (``registry``: another
-    indicator registry, for tests with hand-made indicators)."""
+    indicator registry, for tests with hand-made indicators). ``ratings_files`` (inspection
+    histories) and ``action_plans`` (YAML) are checked and imported first, each replacing its
+    organisation's earlier one."""
     from wardwatch import __version__
 
     say = progress or (lambda _m: None)
@@ -129,6 +150,12 @@ def refresh(db: str | Path, *, force: bool = False, progress: Progress | None = 
         if not table_exists(raw, MEASURES_TABLE):
             raise InputError(f"{db}: no measures yet; run `wardwatch measures --db {db}` first")
         ensure_tables(raw)
+        for path in ratings_files:
+            stored = ratings.import_history(raw, Path(path))
+            say(f"Imported the inspection history of {stored.org_code} from {path}")
+        for path in action_plans:
+            stored = actions.import_plan(raw, Path(path))
+            say(f"Imported the action plan of {stored.org_code} from {path}")
         now = datetime.now().replace(microsecond=0)
         run = RunRecord(new_run_id(now), now, f"wardwatch {__version__}", dict(METHOD_VERSIONS))
         inputs_read = Inputs(raw, registry)

@@ -78,6 +78,23 @@ RESULT_TABLES: dict[str, str] = {
         "unit_key VARCHAR, fit VARCHAR, follow_up VARCHAR, statement VARCHAR, bands VARCHAR, "
         "cusum_risks VARCHAR, run_id VARCHAR"
     ),
+    # ratings (wardwatch.results.ratings): one unit per organisation with an imported history
+    "result_ratings": (
+        "unit_key VARCHAR, org_code VARCHAR, org_name VARCHAR, inspection_id VARCHAR, publication_date DATE, "
+        "inspection_start DATE, inspection_end DATE, framework VARCHAR, ruleset VARCHAR, level VARCHAR, "
+        "location VARCHAR, location_name VARCHAR, service VARCHAR, key_question VARCHAR, rating VARCHAR, "
+        "rule_id VARCHAR, verified BOOLEAN, source VARCHAR, explanation VARCHAR, input_rating VARCHAR, "
+        "published_rating VARCHAR, override_rating VARCHAR, override_reason VARCHAR, run_id VARCHAR"
+    ),
+    # action effects (wardwatch.results.actions): one unit per organisation with an imported plan
+    "result_action_effects": (
+        "unit_key VARCHAR, org_code VARCHAR, action_id VARCHAR, title VARCHAR, indicator_id VARCHAR, "
+        "expected VARCHAR, start DATE, verdict VARCHAR, n_before INTEGER, n_after INTEGER, "
+        "centre_before DOUBLE, centre_after DOUBLE, change DOUBLE, se DOUBLE, z DOUBLE, horizon DOUBLE, "
+        "effect DOUBLE, ci_low DOUBLE, ci_high DOUBLE, level_change DOUBLE, slope_change DOUBLE, power DOUBLE, "
+        "mde DOUBLE, seasonal BOOLEAN, comparator VARCHAR, improvement_points INTEGER, concern_points INTEGER, "
+        "reason VARCHAR, run_id VARCHAR"
+    ),
 }
 
 #: Columns of each result table, in order (read back in this order).
