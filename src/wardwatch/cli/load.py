@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"[bold red]Warning:[/] {item.file} holds no data rows.", soft_wrap=True)
         for item in report.loaded_datasets:
             for column, codes in item.unmapped_codes.items():
-                listed = ", ".join(f"{code} ({n:,} rows)" for code, n in codes.items())
+                listed = ", ".join(f"{code} ({n:,} row{'s' if n != 1 else ''})" for code, n in codes.items())
                 console.print(
                     f"[bold red]Unmapped codes[/] in {item.dataset}.{column} (rows quarantined as "
                     f"unmapped_code; add them to the mapping's values): {listed}",
@@ -117,7 +117,8 @@ def _print_tables(report) -> None:
     out.print(table)
     for item in report.loaded_datasets:
         for label, n in item.filters.items():
-            out.print(f"Filtered out of {item.dataset} by the mapping ({label}): {n:,} rows.", soft_wrap=True)
+            rows = f"{n:,} row{'s' if n != 1 else ''}"
+            out.print(f"Filtered out of {item.dataset} by the mapping ({label}): {rows}.", soft_wrap=True)
     reasons = report.reasons_frame()
     if len(reasons):
         by_reason = Table(title="Quarantined rows by reason", header_style="bold #005EB8")
