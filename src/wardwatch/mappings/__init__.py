@@ -100,7 +100,7 @@ def _fail(key: str, message: str) -> InputError:
 def _text(value: Any, key: str, what: str) -> str:
     """A scalar read as text; yes/no and decimal numbers are refused (YAML turns unquoted yes into
     true and 1.10 into 1.1, so the code the user meant is lost)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise _fail(key, f"{what} {value!r} is not text; write it in quotes")
     if isinstance(value, (str, int)):
         return str(value).strip()
