@@ -153,7 +153,10 @@ class LoadReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per dataset: counts and status."""
-        rows = [{k: v for k, v in d.to_dict().items() if k != "reasons"} for d in self.datasets]
+        rows = [
+            {k: v for k, v in d.to_dict().items() if k not in ("reasons", "filters", "unmapped_codes")}
+            for d in self.datasets
+        ]
         for row, d in zip(rows, self.datasets):
             row["quarantine_added"] = d.quarantine_added
         return pd.DataFrame(rows)
@@ -685,6 +688,12 @@ def load(
                 try:
                     staged[name] = _stage(wh, source, *hash_and_lines(source.path), sheet_rows.get(name))
                 except duckdb.Error as exc:
+                    if source.mapping is not None and "not utf-8 encoded" in str(exc):
+                        # The mapping, not the file, is what to change.
+                        raise InputError(
+                            f"mapping {name}.encoding: {source.path.name} is not {source.mapping.encoding} "
+                            "text (Windows exports are usually cp1252). Nothing was loaded."
+                        ) from None
                     raise InputError(
                         f"{source.path}: cannot be read ({_read_error(exc)}). Nothing was loaded: fix the "
                         "file and load again."

@@ -319,3 +319,19 @@ def test_xlsx_sheet_loads(tmp_path: Path) -> None:
     mapping.write_text(wrong_sheet, encoding="utf-8")
     with pytest.raises(InputError, match=r"mapping ed_attendances.sheet: no sheet 'ED March' .*sheets: ED Feb"):
         load(folder, tmp_path / "wh2.duckdb", mapping=mapping)
+
+
+def test_cp1252_file_read_as_utf8_names_the_encoding_key(ecds_folder: Path, tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "src" / "wardwatch" / "mappings" / "ecds.yaml").read_text(
+        encoding="utf-8"
+    )
+    mapping = tmp_path / "utf8.yaml"
+    mapping.write_text(text.replace("encoding: cp1252", "encoding: utf-8"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"^mapping ed_attendances.encoding: ecds_example.csv is not utf-8 text"):
+        load(ecds_folder, tmp_path / "wh.duckdb", mapping=mapping)
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_report_frame_counts_filtered(ecds_folder: Path, tmp_path: Path) -> None:
+    frame = load(ecds_folder, tmp_path / "wh.duckdb", mapping="ecds").to_frame().set_index("dataset")
+    assert frame.loc["ed_attendances", "filtered"] == 2
