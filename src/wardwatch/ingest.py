@@ -59,6 +59,17 @@ from wardwatch.contracts.validate import (
     quote_literal,
 )
 from wardwatch.errors import InputError, WardwatchError
+from wardwatch.mappings import Mapping as Mapping_
+from wardwatch.mappings import load_mapping
+from wardwatch.mappings.read import (
+    DROPPED,
+    UNMAPPED_COLUMN,
+    create_raw_table,
+    inspect_mapped,
+    mapped_select,
+    unmapped_flag,
+    unmapped_targets,
+)
 from wardwatch.warehouse import check_warehouse_file, ensure_marked, open_error, write_marker
 
 QUARANTINE_TABLE = "quarantine"
@@ -91,9 +102,18 @@ class DatasetLoad:
     reasons: Mapping[str, int] = field(default_factory=dict)
     quarantine_added: int = 0
     status: str = "loaded"  # "loaded" | "skipped" (no file)
+    mapped: bool = False  # read through a mapping (--mapping)
+    #: rows dropped by the mapping's filters, by filter (not quarantined): read = loaded + quarantined + filtered
+    filters: Mapping[str, int] = field(default_factory=dict)
+    #: source codes with no entry in the mapping: {contract column: {code: rows}}
+    unmapped_codes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+
+    @property
+    def filtered(self) -> int:
+        return sum(self.filters.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "dataset": self.dataset,
             "file": self.file,
             "status": self.status,
@@ -103,6 +123,11 @@ class DatasetLoad:
             "quarantined": self.quarantined,
             "reasons": dict(self.reasons),
         }
+        if self.mapped:
+            out["filtered"] = self.filtered
+            out["filters"] = dict(self.filters)
+            out["unmapped_codes"] = {k: dict(v) for k, v in self.unmapped_codes.items()}
+        return out
 
 
 @dataclass(frozen=True)
@@ -128,7 +153,10 @@ class LoadReport:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per dataset: counts and status."""
-        rows = [{k: v for k, v in d.to_dict().items() if k != "reasons"} for d in self.datasets]
+        rows = [
+            {k: v for k, v in d.to_dict().items() if k not in ("reasons", "filters", "unmapped_codes")}
+            for d in self.datasets
+        ]
         for row, d in zip(rows, self.datasets):
             row["quarantine_added"] = d.quarantine_added
         return pd.DataFrame(rows)
@@ -154,6 +182,12 @@ class _Staged:
     read: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     lines: str | None = None  # temp table __row -> line number - 1, when rows and lines differ
+    filters: dict[str, int] = field(default_factory=dict)  # rows dropped by a mapping's filters
+    unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def filtered(self) -> int:
+        return sum(self.filters.values())
 
 
 def _first_line(exc: BaseException) -> str:
@@ -337,7 +371,7 @@ def _has_data_after_header(path: Path) -> bool:
 def _line_numbers(wh: _Warehouse, source: SourceFile, read: int) -> str | None:
     """Temp table mapping each row to its line in the file (minus the header), or None if the two
     readers disagree on the rows (then the row's position among the rows is kept)."""
-    starts = csv_record_lines(source.path)
+    starts = csv_record_lines(source.read_path or source.path, source.delimiter)
     if len(starts) != read:
         return None
     table = _tmp(source.contract.name, "lines")
@@ -350,20 +384,69 @@ def _line_numbers(wh: _Warehouse, source: SourceFile, read: int) -> str | None:
     return table
 
 
-def _stage(wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int) -> _Staged:
+def _stage_mapped(wh: _Warehouse, source: SourceFile, sheet_rows: list | None) -> tuple[str, str]:
+    """Raw and translated temp tables of a mapped source: (raw relation, checked-ready relation)."""
+    name = source.contract.name
+    raw = _tmp(name, "raw")
+    create_raw_table(wh.con, source, raw, sheet_rows)
+    relation = f"(SELECT rowid + 1 AS __row, * FROM {raw})"
+    mapped = _tmp(name, "mapped")
+    wh.con.execute(f"CREATE OR REPLACE TEMP TABLE {mapped} AS {mapped_select(source, relation)}")
+    return relation, f"(SELECT * FROM {mapped} WHERE {DROPPED} IS NULL)"
+
+
+def _mapped_counts(wh: _Warehouse, staged: _Staged) -> None:
+    """Rows dropped by each filter, and the source codes that have no mapping (kept rows only)."""
+    source = staged.source
+    mapped = _tmp(source.contract.name, "mapped")
+    con = wh.con
+    staged.filters = {
+        label: n
+        for label, n in con.execute(
+            f"SELECT {DROPPED}, count(*) FROM {mapped} WHERE {DROPPED} IS NOT NULL GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    }
+    for target in unmapped_targets(source):
+        flag = quote_ident(unmapped_flag(target))
+        codes = con.execute(
+            f"SELECT {flag}, count(*) FROM {mapped} WHERE {DROPPED} IS NULL AND {flag} IS NOT NULL "
+            "GROUP BY ALL ORDER BY 2 DESC, 1"
+        ).fetchall()
+        if codes:
+            staged.unmapped[target] = {code: n for code, n in codes}
+    # One reason per row, the first rule it breaks: unmapped_code comes before the rules after it.
+    later = [code for code in REASON_CODES[REASON_CODES.index("unmapped_code") + 1 :]]
+    con.execute(
+        f"UPDATE {staged.checked} AS c SET __reason = 'unmapped_code', __column = m.{UNMAPPED_COLUMN} "
+        f"FROM {mapped} AS m WHERE m.__row = c.__row AND m.{UNMAPPED_COLUMN} IS NOT NULL "
+        f"AND (c.__reason IS NULL OR c.__reason IN ({', '.join(quote_literal(r) for r in later)}))"
+    )
+
+
+def _stage(
+    wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int, sheet_rows: list | None = None
+) -> _Staged:
     contract = source.contract
     name = contract.name
     con = wh.con
-    if source.kind == "csv":
+    if source.mapping is not None:
+        relation, translated = _stage_mapped(wh, source, sheet_rows)
+        types = {c: "VARCHAR" for c in source.column_map}
+        select = checked_select(contract, translated, types, source.column_map)
+    elif source.kind == "csv":
         raw = _tmp(name, "raw")
         # A table keeps the file's row order in its rowid, which gives reliable row numbers.
         con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM {raw_relation_sql(source)}")
         relation = f"(SELECT rowid + 1 AS __row, * FROM {raw})"
     else:
         relation = f"(SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM {raw_relation_sql(source)})"
+    if source.mapping is None:
+        select = checked_select(contract, relation, source.types, source.column_map)
     checked = _tmp(name, "checked")
-    select = checked_select(contract, relation, source.types, source.column_map)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {checked} AS {select}")
+    staged = _Staged(source, file_hash, checked, relation, None)
+    if source.mapping is not None:
+        _mapped_counts(wh, staged)
 
     key_cols = [quote_ident(k) for k in contract.key]
     key_eq = " AND ".join(f"c.{k} = d.{k}" for k in key_cols)
@@ -396,9 +479,9 @@ def _stage(wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int) 
         )
         con.execute(f"DELETE FROM {matched} WHERE NOT same")
 
-    staged = _Staged(source, file_hash, checked, relation, matched)
+    staged.matched = matched
     counts = con.execute(f"SELECT __reason, count(*) FROM {checked} GROUP BY __reason").fetchall()
-    staged.read = sum(n for _, n in counts)
+    staged.read = sum(n for _, n in counts) + staged.filtered
     refused = sum(n for reason, n in counts if reason is not None)
     if source.kind == "csv" and refused and staged.read + 1 != file_lines:
         staged.lines = _line_numbers(wh, source, staged.read)
@@ -461,11 +544,14 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
         dataset=contract.name,
         file=str(staged.source.path),
         read=staged.read,
-        loaded=staged.read - quarantined,
+        loaded=staged.read - quarantined - staged.filtered,
         added=int(added),
         quarantined=quarantined,
         reasons=dict(staged.reasons),
         quarantine_added=int(quarantine_added),
+        mapped=staged.source.mapping is not None,
+        filters=dict(staged.filters),
+        unmapped_codes=dict(staged.unmapped),
     )
 
 
@@ -541,7 +627,7 @@ def _checkpoint(wh: _Warehouse, results: Mapping[str, DatasetLoad]) -> None:
 def _drop_temps(wh: _Warehouse, datasets: Iterable[str]) -> None:
     """Remove staging tables from a connection we do not own (a failed stage may leave some)."""
     for name in datasets:
-        for what in ("raw", "checked", "matched", "lines"):
+        for what in ("raw", "checked", "matched", "lines", "mapped"):
             wh.con.execute(f"DROP TABLE IF EXISTS {_tmp(name, what)}")
 
 
@@ -561,6 +647,7 @@ def load(
     *,
     on_progress: ProgressCallback | None = None,
     strict: bool = False,
+    mapping: str | Path | Any | None = None,
 ) -> LoadReport:
     """Validate and load the dataset files in ``directory`` into the warehouse ``db``.
 
@@ -571,13 +658,27 @@ def load(
     another process, and (``strict``) when every row of a dataset was refused. All datasets are
     written in one transaction: when ``load`` returns, every dataset in the report is committed;
     when it raises, none is (except the one case its message spells out: a failed checkpoint).
+
+    ``mapping``: a mapping (``wardwatch.mappings.Mapping``), the path of a mapping YAML file, or
+    the name of a shipped one (``"ecds"``): the datasets it covers are read from their own
+    columns and formats (docs/guide/mappings.md). Rows its filters drop are counted as filtered:
+    ``read == loaded + quarantined + filtered``.
     """
     notify = on_progress or (lambda dataset, step: None)
     directory = Path(directory)
-    files, missing = find_files(directory, datasets)
+    if mapping is not None and not isinstance(mapping, Mapping_):
+        mapping = load_mapping(mapping)
+    mapped = dict(mapping.datasets) if mapping is not None else {}
+    files, missing = find_files(directory, datasets, mapped)
     loaded_at = datetime.now().replace(microsecond=0)
     with _warehouse(db) as wh:
-        sources = inspect_all(files, wh.con, wh.scratch)
+        plain = {n: p for n, p in files.items() if n not in mapped}
+        sources = inspect_all(plain, wh.con, wh.scratch)
+        sheet_rows: dict[str, list | None] = {}
+        for name, path in files.items():
+            if name in mapped:
+                sources[name], sheet_rows[name] = inspect_mapped(mapped[name], path, wh.scratch)
+        sources = {n: sources[n] for n in CONTRACTS if n in sources}
         staged: dict[str, _Staged] = {}
         ok = False
         try:
@@ -585,8 +686,14 @@ def load(
             for name, source in sources.items():
                 notify(name, "reading and checking")
                 try:
-                    staged[name] = _stage(wh, source, *hash_and_lines(source.path))
+                    staged[name] = _stage(wh, source, *hash_and_lines(source.path), sheet_rows.get(name))
                 except duckdb.Error as exc:
+                    if source.mapping is not None and "not utf-8 encoded" in str(exc):
+                        # The mapping, not the file, is what to change.
+                        raise InputError(
+                            f"mapping {name}.encoding: {source.path.name} is not {source.mapping.encoding} "
+                            "text (Windows exports are usually cp1252). Nothing was loaded."
+                        ) from None
                     raise InputError(
                         f"{source.path}: cannot be read ({_read_error(exc)}). Nothing was loaded: fix the "
                         "file and load again."
@@ -594,7 +701,9 @@ def load(
                 except OSError as exc:
                     raise InputError(f"{source.path}: cannot be read ({exc.strerror or exc}).") from None
             if strict:
-                refused = [n for n, s in staged.items() if s.read and not s.read - sum(s.reasons.values())]
+                refused = [
+                    n for n, s in staged.items() if s.read and not s.read - sum(s.reasons.values()) - s.filtered
+                ]
                 if refused:
                     raise InputError(
                         f"--strict: every row of {', '.join(refused)} was refused (see the reasons with a "

@@ -123,6 +123,7 @@ def test_reason_codes_are_stable_snake_case_and_labelled() -> None:
         "bad_date",
         "bad_number",
         "bad_boolean",
+        "unmapped_code",  # added for wardwatch load --mapping, before unknown_code
         "unknown_code",
         "bad_code_format",
         "out_of_range",

@@ -30,6 +30,14 @@ def register(app: typer.Typer) -> None:
                 help="Refuse the whole load (exit 2, nothing written) if every row of a dataset is quarantined.",
             ),
         ] = False,
+        mapping: Annotated[
+            str | None,
+            typer.Option(
+                "--mapping",
+                help="Read extracts in their own columns and formats: a mapping YAML file, or a shipped "
+                "mapping's name (ecds). See docs/guide/mappings.md.",
+            ),
+        ] = None,
     ) -> None:
         """Validate dataset files against their contracts and load them into the warehouse.
 
@@ -44,7 +52,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console(stderr=True)
         if as_json or not console.is_terminal:
-            report = load(directory, db, dataset or None, strict=strict)
+            report = load(directory, db, dataset or None, strict=strict, mapping=mapping)
         else:
             with console.status("Loading...") as status:
                 report = load(
@@ -53,6 +61,7 @@ def register(app: typer.Typer) -> None:
                     dataset or None,
                     on_progress=lambda name, step: status.update(f"{name}: {step}"),
                     strict=strict,
+                    mapping=mapping,
                 )
         for item in report.loaded_datasets:
             # Said loudly, on stderr: a load that kept nothing of a file is rarely what was meant.
@@ -64,6 +73,14 @@ def register(app: typer.Typer) -> None:
                 )
             elif not item.read:
                 console.print(f"[bold red]Warning:[/] {item.file} holds no data rows.", soft_wrap=True)
+        for item in report.loaded_datasets:
+            for column, codes in item.unmapped_codes.items():
+                listed = ", ".join(f"{code} ({n:,} row{'s' if n != 1 else ''})" for code, n in codes.items())
+                console.print(
+                    f"[bold red]Unmapped codes[/] in {item.dataset}.{column} (rows quarantined as "
+                    f"unmapped_code; add them to the mapping's values): {listed}",
+                    soft_wrap=True,
+                )
         if as_json:
             for item in report.datasets:
                 typer.echo(json.dumps(item.to_dict()))
@@ -84,6 +101,7 @@ def _print_tables(report) -> None:
         ("loaded", "right"),
         ("added", "right"),
         ("quarantined", "right"),
+        ("filtered", "right"),
     ):
         table.add_column(name, justify=justify)
     for item in report.loaded_datasets:
@@ -94,8 +112,13 @@ def _print_tables(report) -> None:
             f"{item.loaded:,}",
             f"{item.added:,}",
             f"{item.quarantined:,}",
+            f"{item.filtered:,}" if item.mapped else "-",
         )
     out.print(table)
+    for item in report.loaded_datasets:
+        for label, n in item.filters.items():
+            rows = f"{n:,} row{'s' if n != 1 else ''}"
+            out.print(f"Filtered out of {item.dataset} by the mapping ({label}): {rows}.", soft_wrap=True)
     reasons = report.reasons_frame()
     if len(reasons):
         by_reason = Table(title="Quarantined rows by reason", header_style="bold #005EB8")

@@ -124,7 +124,8 @@ def render_markdown() -> str:
             "`wardwatch load DIR --db FILE` reads one file per dataset from `DIR` (`<dataset>.csv` or "
             "`<dataset>.parquet`), checks every row against the dataset's contract below, and puts each row "
             "either in the dataset's table or in the `quarantine` table with one reason. For every dataset "
-            "`read = loaded + quarantined`. See [the loading guide](guide/loading.md) for a worked example."
+            "`read = loaded + quarantined` (with `--mapping`, `read = loaded + quarantined + filtered`: see "
+            "[mappings](guide/mappings.md)). See [the loading guide](guide/loading.md) for a worked example."
         ),
         "",
         "## Before any row is read",

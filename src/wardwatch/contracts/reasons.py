@@ -37,6 +37,12 @@ REASONS: tuple[Reason, ...] = (
         "Unreadable yes/no value",
         "A yes/no value is not one of true/false, 1/0, yes/no, y/n, t/f (any case).",
     ),
+    Reason(
+        "unmapped_code",
+        "Code not in the mapping",
+        "Loaded with `--mapping`: a source code (e.g. a SNOMED CT concept) has no entry in the column's "
+        "`values`; the load report lists such codes.",
+    ),
     Reason("unknown_code", "Unknown code", "A coded column holds a value outside its list of codes."),
     Reason(
         "bad_code_format", "Badly formed code", "An identifier (e.g. an ODS code) does not match its pattern."

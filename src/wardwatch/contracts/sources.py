@@ -14,6 +14,7 @@ import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -35,6 +36,9 @@ class SourceFile:
     types: dict[str, str] = field(default_factory=dict)  # file column -> DuckDB type
     column_map: dict[str, str] = field(default_factory=dict)  # contract column -> file column
     read_path: Path | None = None  # literal alias DuckDB reads instead of ``path`` (see literal_path)
+    delimiter: str = ","
+    mapping: Any = None  # wardwatch.mappings.DatasetMapping when read through a mapping
+    resolved: dict[str, str] = field(default_factory=dict)  # mapping's source column -> header name
 
     @property
     def ignored_columns(self) -> tuple[str, ...]:
@@ -53,8 +57,13 @@ _NOT_READ_HINTS = {
 }
 
 
-def find_files(directory: Path, datasets: Iterable[str] | None = None) -> tuple[dict[str, Path], list[str]]:
+def find_files(
+    directory: Path, datasets: Iterable[str] | None = None, mapped: dict[str, Any] | None = None
+) -> tuple[dict[str, Path], list[str]]:
     """({dataset: file}, [datasets with no file]) for the contracts asked for (all by default).
+
+    ``mapped``: {dataset: DatasetMapping}; those datasets are found by the mapping's file name
+    pattern instead of their own name.
 
     File names are matched without regard to case (``ED_ATTENDANCES.CSV`` is read). A file named
     after a dataset that is not CSV or Parquet (``ed_attendances.xlsx``, ``.csv.gz``) is refused
@@ -75,6 +84,15 @@ def find_files(directory: Path, datasets: Iterable[str] | None = None) -> tuple[
     missing: list[str] = []
     problems: list[str] = []
     for name in names:
+        if mapped and name in mapped:
+            from wardwatch.mappings.read import find_mapped_file
+
+            match = find_mapped_file(directory, entries, mapped[name])
+            if match is None:
+                missing.append(name)
+            else:
+                found[name] = match
+            continue
         wanted = {f"{name}{suffix}" for suffix in SUFFIXES}
         present = [p for p in entries if p.name.lower() in wanted]
         if len(present) > 1:
@@ -93,7 +111,9 @@ def find_files(directory: Path, datasets: Iterable[str] | None = None) -> tuple[
     if problems:
         raise InputError(" | ".join(problems) + ". Nothing was loaded.")
     if not found:
-        expected = ", ".join(f"{n}.csv|.parquet" for n in names)
+        expected = ", ".join(
+            repr(mapped[n].file) if mapped and n in mapped else f"{n}.csv|.parquet" for n in names
+        )
         raise InputError(f"{directory}: no dataset file found. Expected one of: {expected}.")
     return found, missing
 
@@ -239,7 +259,7 @@ def raw_relation_sql(source: SourceFile) -> str:
     if source.kind == "csv":
         cols = ", ".join(f"{quote_literal(n)}: 'VARCHAR'" for n in source.columns)
         return (
-            f"read_csv({path}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+            f"read_csv({path}, header = true, auto_detect = false, delim = {quote_literal(source.delimiter)}, quote = '\"', "
             f"escape = '\"', columns = {{{cols}}}, strict_mode = true, null_padding = false)"
         )
     return f"read_parquet({path}, file_row_number = true)"
@@ -274,7 +294,7 @@ def hash_and_lines(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), lines
 
 
-def csv_record_lines(path: Path) -> list[int]:
+def csv_record_lines(path: Path, delimiter: str = ",") -> list[int]:
     """Line (1-based) where each non-blank data record of a CSV file starts.
 
     Python's reader is used only when the file's line count shows that rows and lines differ
@@ -282,7 +302,7 @@ def csv_record_lines(path: Path) -> list[int]:
     """
     starts: list[int] = []
     with path.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         line = 1
         for i, record in enumerate(reader):
             if i and record:
