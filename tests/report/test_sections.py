@@ -182,14 +182,18 @@ def test_actions_view_flags_overdue_and_annotates_starts():
     assert not any(a.overdue for a in early.actions)
 
 
-class _FakeCusum:
-    """Stands in for the mortality module's CUSUM result: draws a marker SVG per call."""
+def _small_cusum():
+    """A real CUSUM result for ZT1 sepsis: four patients, the upper chart crossing h = 1 at the third."""
+    from wardwatch.stats.cusum import CusumResult
 
-    def plot(self, title=None, **keys):
-        return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="cusum-steps"/></svg>'
-
-    def plot_vlad(self, title=None, **keys):
-        return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="vlad-steps"/></svg>'
+    paths = pd.DataFrame({
+        "org_code": ["ZT1"] * 4, "diagnosis_group": ["sepsis"] * 4, "index": [1, 2, 3, 4],
+        "date": pd.to_datetime(["2019-01-01", "2019-01-02", "2019-01-02", "2019-01-05"]),
+        "upper": [0.4, 0.8, 1.2, 0.0], "lower": [0.0, 0.0, 0.0, -0.1],
+        "signal_upper": [False, False, True, False], "signal_lower": [False] * 4,
+        "h_upper": [1.0] * 4, "h_lower": [1.0] * 4, "vlad": [0.2, -0.6, -1.4, -1.2],
+    })
+    return CusumResult(paths=paths, alerts=pd.DataFrame(), thresholds=pd.DataFrame())
 
 
 def _alert(org, when):
@@ -210,14 +214,17 @@ def test_public_edition_has_no_patient_level_charts_and_dates_alerts_by_month():
 
     result = _result([_smr_row("overall", 40, 50.0)])
     result.alerts = pd.DataFrame([_alert("ZT1", "2019-01-02")])
-    result.cusum = _FakeCusum()
+    result.cusum = _small_cusum()
     public = mortality_view(None, "ZT1", None, result, SmallNumberRule())
     assert public.alert_figures == ()
     assert public.alerts.rows[0][3] == "Jan 2019" and public.alerts.columns[3] == "Month signalled"
     assert any("clinical governance edition only" in n for n in public.notes)
     clinical = mortality_view(None, "ZT1", None, result, SmallNumberRule(enabled=False))
     svgs = " ".join(f.svg for f in clinical.alert_figures)
-    assert "cusum-steps" in svgs and "vlad-steps" in svgs
+    # one CUSUM and (the focal trust's sepsis series) one VLAD, each drawn as an SVG
+    cusum_svg, vlad_svg = (f.svg for f in clinical.alert_figures)
+    assert "<svg" in cusum_svg and "ZT1 sepsis: risk-adjusted CUSUM" in cusum_svg
+    assert "<svg" in vlad_svg and "ZT1 sepsis: VLAD (cumulative expected minus observed deaths)" in vlad_svg
     assert clinical.alerts.rows[0][3] == "02 Jan 2019"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.actions.effect import PlanEffects
+from wardwatch.render.results import plot_spc
 from wardwatch.report.views import ActionsView, ActionView, Figure, LinkedIndicatorView
 
 EFFECT_LABELS = {
@@ -152,7 +153,7 @@ def _effect_chart(evaluation: Any, action: Any, indicator_id: str, effect: str) 
         result = item.rebased
         if result is not None and _unit(indicator_id) == "proportion":
             # the evaluation charts values on an XmR chart; show proportions as percentages
-            svg = result.plot(annotations=[(item.start, action.title)], title=title, value_format="percent")
+            svg = plot_spc(result, annotations=[(item.start, action.title)], title=title, value_format="percent")
         else:
             svg = item.plot(rebased=True, title=title)
     except Exception:

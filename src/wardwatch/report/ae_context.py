@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from wardwatch.render.results import plot_funnel
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import format_value
 from wardwatch.report.measures import read_indicator_measures
@@ -183,7 +184,7 @@ def ae_context_view(ctx: AEContext, org_name: str = RNA_NAME) -> AEContextView:
         title = f"Funnel plot: type 1 four-hour performance, all trusts 2018/19, {ctx.org_code} highlighted"
         svg = ""
         try:
-            svg = ctx.funnel.plot(highlight=ctx.org_code, title=title)
+            svg = plot_funnel(ctx.funnel, highlight=ctx.org_code, title=title)
         except Exception as exc:
             notes.append(f"Funnel chart could not be drawn ({type(exc).__name__}: {exc}).")
         if svg:

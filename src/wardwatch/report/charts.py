@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from wardwatch.render.results import plot_spc
 from wardwatch.report.format import value_format_for
 from wardwatch.report.panels import IndicatorPanel
 
@@ -39,7 +40,7 @@ def panel_chart(panel: IndicatorPanel, title: str | None = None) -> tuple[str, s
         return "", "none"
     if panel.spc is not None:
         try:
-            svg = panel.spc.plot(annotations=list(panel.annotations) or None, title=title)
+            svg = plot_spc(panel.spc, annotations=list(panel.annotations) or None, title=title)
             return accessible_svg(svg, title), "spc"
         except Exception:  # fall through to the plain chart rather than losing the section
             pass
@@ -164,11 +165,3 @@ def label(value: str | None) -> str:
     if value is None:
         return "not assessed"
     return ICON_LABELS.get(value, value.replace("_", " "))
-
-
-def draw(obj: Any, **kwargs: Any) -> str:
-    """Call ``obj.plot(**kwargs)`` and return '' if the object cannot draw."""
-    try:
-        return obj.plot(**kwargs)
-    except Exception:
-        return ""

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.disclosure import protect_series
+from wardwatch.render.results import plot_cusum, plot_funnel, plot_vlad
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import SUPPRESSED, SmallNumberRule, format_count
 from wardwatch.report.measures import has_table
@@ -89,7 +90,7 @@ def mortality_view(
         title = f"Sepsis standardised mortality ratio by trust, whole period, {focal_org} highlighted"
         funnel, left_out = _publishable_funnel(result.funnel_sepsis, rule)
         try:
-            svg = funnel.plot(highlight=focal_org, title=title)
+            svg = plot_funnel(funnel, highlight=focal_org, title=title)
             funnel_fig = Figure(
                 accessible_svg(svg, title),
                 "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
@@ -187,7 +188,7 @@ def _alerts(
     for org, group in series[:MAX_ALERT_CHARTS]:
         title = f"{org} {group.replace('_', ' ')}: risk-adjusted CUSUM"
         try:
-            svg = cusum.plot(title=title, org_code=org, diagnosis_group=group)
+            svg = plot_cusum(cusum, title=title, org_code=org, diagnosis_group=group)
         except Exception:
             continue
         figures.append(
@@ -201,7 +202,7 @@ def _alerts(
         if (org, group) == (focal_org, "sepsis"):
             vlad_title = f"{org} sepsis: VLAD (cumulative expected minus observed deaths)"
             try:
-                vlad = cusum.plot_vlad(title=vlad_title, org_code=org, diagnosis_group=group)
+                vlad = plot_vlad(cusum, title=vlad_title, org_code=org, diagnosis_group=group)
             except Exception:  # VLAD is a complement: the section stands without it
                 continue
             figures.append(
