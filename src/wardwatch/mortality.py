@@ -58,6 +58,7 @@ import pandas as pd
 
 from wardwatch.csvsafe import write_csv
 from wardwatch.errors import InputError
+from wardwatch.render.results import plot_cusum, plot_funnel, plot_vlad
 from wardwatch.stats.cusum import CusumResult, run_cusums, threshold_for_chart
 from wardwatch.stats.exact import garwood_interval
 from wardwatch.stats.funnel import BAND_AS, BAND_LOW, FunnelResult, funnel
@@ -525,7 +526,8 @@ def _draw(out: Path, funnel_sepsis: FunnelResult | None, cres: CusumResult, aler
     files: dict[str, Path] = {}
     if funnel_sepsis is not None:
         path = out / "funnel_sepsis.svg"
-        path.write_text(funnel_sepsis.plot(highlight=focal_org, title="Sepsis: standardised mortality ratio"))
+        path.write_text(plot_funnel(funnel_sepsis, highlight=focal_org,
+                                    title="Sepsis: standardised mortality ratio"))
         files["funnel_sepsis_svg"] = path
     chart_dir = out / "charts"
     series = alerts[["org_code", "diagnosis_group"]].drop_duplicates()
@@ -539,9 +541,10 @@ def _draw(out: Path, funnel_sepsis: FunnelResult | None, cres: CusumResult, aler
             continue
         name = _safe(f"{org}_{group}")
         p1, p2 = chart_dir / f"cusum_{name}.svg", chart_dir / f"vlad_{name}.svg"
-        p1.write_text(cres.plot(title=f"{org} {group}: risk-adjusted CUSUM", org_code=org, diagnosis_group=group))
-        p2.write_text(cres.plot_vlad(title=f"{org} {group}: VLAD (expected - observed deaths)",
-                                     org_code=org, diagnosis_group=group))
+        p1.write_text(plot_cusum(cres, title=f"{org} {group}: risk-adjusted CUSUM",
+                                 org_code=org, diagnosis_group=group))
+        p2.write_text(plot_vlad(cres, title=f"{org} {group}: VLAD (expected - observed deaths)",
+                                org_code=org, diagnosis_group=group))
         files[f"cusum_{name}"], files[f"vlad_{name}"] = p1, p2
     return files
 

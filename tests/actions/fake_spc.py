@@ -18,9 +18,6 @@ class FakeResult:
     points: pd.DataFrame
     summary: pd.DataFrame
 
-    def plot(self, annotations=None, title=None):
-        return f"<svg><title>{title}</title>{len(annotations or [])} annotation(s)</svg>"
-
 
 def fake_spc(data, x, y, chart="xmr", improvement="increase", rebase=None, fix_after=None, by=None, **_):
     if by:

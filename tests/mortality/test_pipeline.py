@@ -16,6 +16,7 @@ from wardwatch.mortality import (
     sepsis_answer,
     smr_table,
 )
+from wardwatch.render.results import plot_funnel
 from wardwatch.stats.funnel import BAND_AS
 from wardwatch.stats.riskmodel import fit_risk_model
 
@@ -141,5 +142,5 @@ def test_ae_4h_funnel_matches_golden_input_units():
     rna = r.units.set_index("group").loc["RNA"]
     assert rna["value"] == pytest.approx(rna["numerator"] / rna["denominator"])
     assert r.type == "PR" and r.od_adjusted and rna["band"] in ("as expected", "lower than expected")
-    svg = r.plot(highlight="RNA", title="4-hour performance, type 1, 2018/19")
+    svg = plot_funnel(r, highlight="RNA", title="4-hour performance, type 1, 2018/19")
     assert svg.lstrip().startswith("<svg") and "RNA" in svg

@@ -53,9 +53,8 @@ def test_ae_context_rna_matches_the_raw_file(tmp_path):
 
 
 def test_ratings_view_of_the_demo_trust():
-    from wardwatch.report.ratings_section import ratings_view
-
     from wardwatch.ratings import demo_history
+    from wardwatch.report.ratings_section import ratings_view
     from wardwatch.results.ratings import StoredRatings, history_rows
 
     history = demo_history()
@@ -212,16 +211,16 @@ def test_actions_view_flags_overdue_and_annotates_starts():
 
 
 class _FakeCusum:
-    """Stands in for the mortality module's CUSUM result: draws a marker SVG per call."""
+    """Stands in for the mortality module's CUSUM result: the same three-patient path for every series."""
 
     def series(self, **keys):
-        return pd.DataFrame({"index": [1, 2]})  # a path with points for every series
-
-    def plot(self, title=None, **keys):
-        return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="cusum-steps"/></svg>'
-
-    def plot_vlad(self, title=None, **keys):
-        return f'<svg xmlns="http://www.w3.org/2000/svg"><title>{title}</title><g class="vlad-steps"/></svg>'
+        return pd.DataFrame({
+            "index": [1, 2, 3],
+            "date": pd.to_datetime(["2019-01-01", "2019-01-02", "2019-01-03"]),
+            "upper": [0.5, 1.2, 0.0], "lower": [0.0, -0.3, -0.1],
+            "signal_upper": [False, True, False], "signal_lower": [False, False, False],
+            "h_upper": [1.0] * 3, "h_lower": [-1.0] * 3, "vlad": [0.1, -0.8, -0.7],
+        })
 
 
 def _alert(org, when):
@@ -249,7 +248,7 @@ def test_public_edition_has_no_patient_level_charts_and_dates_alerts_by_month():
     assert any("clinical governance edition only" in n for n in public.notes)
     clinical = mortality_view("ZT1", result, SmallNumberRule(enabled=False))
     svgs = " ".join(f.svg for f in clinical.alert_figures)
-    assert "cusum-steps" in svgs and "vlad-steps" in svgs
+    assert "ww-cusum--" in svgs and 'class="ww-vlad"' in svgs
     assert clinical.alerts.rows[0][3] == "02 Jan 2019"
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from wardwatch.errors import InputError
+from wardwatch.render.results import plot_spc
 from wardwatch.stats.rare_events import geometric_lower, geometric_upper, run_probability, short_gap_bound
 from wardwatch.stats.spc import spc
 from wardwatch.stats.spc_constants import G_LIMIT_TAIL, G_NEAR_TAIL, G_SHORT_QUANTILE, G_SHORT_RUN
@@ -273,7 +274,7 @@ def test_rare_event_charts_draw_their_limits(chart):
     gaps = [21, 31, 17, 27, 6, 140, 0, 85, 17, 9, 16, 9, 27, 32, 57, 6, 95, 22, 10, 26, 0, 2, 1, 14]
     y = np.asarray(gaps, float) + (chart == "t")  # t: times must be > 0
     result = spc(pd.DataFrame({"x": range(len(y)), "y": y}), "x", "y", chart=chart, fix_after=20)
-    svg = result.plot(title=f"{chart} chart")
+    svg = plot_spc(result, title=f"{chart} chart")
     root = ElementTree.fromstring(svg)
     classes = [element.get("class") or "" for element in root.iter()]
     assert any("ww-limit--upper" in c for c in classes)

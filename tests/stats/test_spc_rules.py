@@ -270,7 +270,7 @@ def test_bad_options(kwargs, message):
 
 
 def test_plot_delegates_to_renderer_with_one_series(monkeypatch):
-    from wardwatch.render import spc_svg
+    from wardwatch.render import results
 
     calls = {}
 
@@ -296,12 +296,12 @@ def test_plot_delegates_to_renderer_with_one_series(monkeypatch):
         )
         return "<svg/>"
 
-    monkeypatch.setattr(spc_svg, "spc_chart_svg", fake_chart)
+    monkeypatch.setattr(results, "spc_chart_svg", fake_chart)
     data = pd.DataFrame(
         {"unit": ["A"] * 8 + ["B"] * 8, "x": list(range(8)) * 2, "y": BASE + [11, 17] + BASE + [11, 5]}
     )
     result = spc(data, "x", "y", by=["unit"], improvement="decrease", target=3, fix_after=6)
-    assert result.plot(series={"unit": "B"}, title="B") == "<svg/>"
+    assert results.plot_spc(result, series={"unit": "B"}, title="B") == "<svg/>"
     assert list(calls["points"]["unit"].unique()) == ["B"] and len(calls["points"]) == 8
     assert calls["improvement"] == "decrease" and calls["target"] == 3 and calls["value_format"] == "number"
     assert calls["variation"] == "special_cause_improvement"  # 5 is below the LPL, decrease is better
@@ -309,12 +309,14 @@ def test_plot_delegates_to_renderer_with_one_series(monkeypatch):
     from wardwatch.errors import InputError
 
     with pytest.raises(InputError, match="several series"):
-        result.plot()
+        results.plot_spc(result)
 
 
 def test_plot_draws_a_real_svg():
     result = run(BASE + [11, 17], target=15)
-    svg = result.plot(title="demo")
+    from wardwatch.render.results import plot_spc
+
+    svg = plot_spc(result, title="demo")
     assert svg.lstrip().startswith("<svg") or svg.lstrip().startswith("<?xml")
 
 

@@ -57,6 +57,8 @@ from scipy import stats as sps
 
 from wardwatch.actions.model import Action, ActionPlan, IndicatorLink
 from wardwatch.errors import InputError
+from wardwatch.render.results import plot_spc
+from wardwatch.stats.spc import SPCResult
 
 VERDICTS = ("improved", "worsened", "no change", "no change (low power)", "not assessable", "too early",
             "no data")
@@ -139,16 +141,14 @@ class Effect:
     def plot(self, rebased: bool = True, title: str | None = None) -> str:
         """SVG of the (rebased) chart annotated at the action start date."""
         result = self.rebased if rebased else self.unrebased
-        if result is None or not hasattr(result, "plot"):
+        if not isinstance(result, SPCResult):  # no evaluation, or an injected spc_func's own result
             raise InputError(f"no chart for action {self.action_id} / {self.indicator_id}: {self.reason}")
-        kwargs = {"annotations": [(self.start, self.title)],
-                  "title": title or f"{self.indicator_id}: {self.title} ({self.verdict})"}
-        if _is_proportion(self.indicator_id):
-            try:
-                return result.plot(**kwargs, value_format="percent")
-            except TypeError:  # a result whose plot has no value_format
-                pass
-        return result.plot(**kwargs)
+        return plot_spc(
+            result,
+            annotations=[(self.start, self.title)],
+            title=title or f"{self.indicator_id}: {self.title} ({self.verdict})",
+            value_format="percent" if _is_proportion(self.indicator_id) else None,
+        )
 
 
 @dataclass(frozen=True)

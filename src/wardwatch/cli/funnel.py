@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         import pandas as pd
 
         from wardwatch.csvsafe import write_csv
+        from wardwatch.render.results import plot_funnel
         from wardwatch.stats.funnel import funnel
 
         input_file(input_csv, "funnel: INPUT.csv")
@@ -59,7 +60,7 @@ def register(app: typer.Typer) -> None:
         if limits_out is not None:
             write_csv(result.limits, limits_out)
         if svg is not None:
-            svg.write_text(result.plot(highlight=groups, title=title))
+            svg.write_text(plot_funnel(result, highlight=groups, title=title))
         units = result.units
         typer.echo(
             f"{len(units)} groups; target {result.target:.6g}; phi {result.phi:.4g}; tau2 {result.tau2:.4g}; "

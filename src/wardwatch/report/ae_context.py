@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from wardwatch.render.results import plot_funnel
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import format_value
 from wardwatch.report.meta import as_meta, load_registry
@@ -137,7 +138,7 @@ def ae_context_view(ctx: AEContext, org_name: str) -> AEContextView:
                 ),
             )
         title = f"Funnel plot: type 1 four-hour performance, all trusts {ctx.period}, {ctx.org_code} highlighted"
-        svg = ctx.funnel.plot(highlight=ctx.org_code, title=title)
+        svg = plot_funnel(ctx.funnel, highlight=ctx.org_code, title=title)
         if svg:
             funnel_fig = Figure(
                 accessible_svg(svg, title),

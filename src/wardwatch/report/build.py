@@ -27,13 +27,18 @@ from wardwatch.report.format import (
     format_period,
     format_target,
 )
-from wardwatch.report.meta import KEY_QUESTION_LABELS, KEY_QUESTIONS, IndicatorMeta, load_registry, metadata_for
+from wardwatch.report.meta import (
+    KEY_QUESTION_LABELS,
+    KEY_QUESTIONS,
+    IndicatorMeta,
+    load_registry,
+    metadata_for,
+)
 from wardwatch.report.panels import IndicatorPanel, choose_entry, panel_from_results
 from wardwatch.report.render import render_page
 from wardwatch.report.views import (
     ActionsView,
     AEContextView,
-    Figure,
     KeyQuestionGroup,
     MortalityView,
     PanelView,

@@ -7,6 +7,7 @@ import re
 
 from wardwatch.render import icons
 from wardwatch.render.line_svg import line_svg
+from wardwatch.render.results import plot_spc
 from wardwatch.report.format import value_format_for
 from wardwatch.report.panels import IndicatorPanel
 
@@ -37,7 +38,7 @@ def panel_chart(panel: IndicatorPanel, title: str | None = None) -> tuple[str, s
     if panel.charted.empty:
         return "", "none"
     if panel.spc is not None:
-        svg = panel.spc.plot(annotations=list(panel.annotations) or None, title=title)
+        svg = plot_spc(panel.spc, annotations=list(panel.annotations) or None, title=title)
         return accessible_svg(svg, title), "spc"
     svg = line_svg(panel.charted, x="period_start", y="value", title=title, target=panel.meta.target,
                    value_format=value_format_for(panel.meta.unit))

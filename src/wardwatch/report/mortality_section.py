@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.disclosure import protect_series
+from wardwatch.render.results import plot_cusum, plot_funnel, plot_vlad
 from wardwatch.report.charts import accessible_svg
 from wardwatch.report.format import SUPPRESSED, SmallNumberRule, format_count
 from wardwatch.report.views import Figure, MortalityView, Table
@@ -70,7 +71,7 @@ def mortality_view(focal_org: str, result: Any, rule: SmallNumberRule | None = N
     if getattr(result, "funnel_sepsis", None) is not None:
         title = f"Sepsis standardised mortality ratio by trust, whole period, {focal_org} highlighted"
         funnel, left_out = _publishable_funnel(result.funnel_sepsis, rule)
-        svg = funnel.plot(highlight=focal_org, title=title)
+        svg = plot_funnel(funnel, highlight=focal_org, title=title)
         funnel_fig = Figure(
             accessible_svg(svg, title),
             "Each dot is a trust: SMR against expected deaths. Limits: 95% and 99.8%, "
@@ -170,7 +171,7 @@ def _alerts(
         title = f"{org} {group.replace('_', ' ')}: risk-adjusted CUSUM"
         if not len(cusum.series(org_code=org, diagnosis_group=group)):
             continue
-        svg = cusum.plot(title=title, org_code=org, diagnosis_group=group)
+        svg = plot_cusum(cusum, title=title, org_code=org, diagnosis_group=group)
         figures.append(
             Figure(
                 accessible_svg(svg, title),
@@ -181,7 +182,7 @@ def _alerts(
         )
         if (org, group) == (focal_org, "sepsis"):
             vlad_title = f"{org} sepsis: VLAD (cumulative expected minus observed deaths)"
-            vlad = cusum.plot_vlad(title=vlad_title, org_code=org, diagnosis_group=group)
+            vlad = plot_vlad(cusum, title=vlad_title, org_code=org, diagnosis_group=group)
             figures.append(
                 Figure(
                     accessible_svg(vlad, vlad_title),

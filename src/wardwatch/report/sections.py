@@ -46,7 +46,7 @@ def mortality_section(raw: duckdb.DuckDBPyConnection, focal_org: str, rule: Smal
 
 def ae_section(raw: duckdb.DuckDBPyConnection, focal_org: str, org_name: str, rule: SmallNumberRule,
                registry: Any | None) -> SectionOutcome:
-    from wardwatch.report.ae_context import stored_context, ae_context_view
+    from wardwatch.report.ae_context import ae_context_view, stored_context
 
     context = stored_context(raw, focal_org, rule.audience, registry)
     if context is None:

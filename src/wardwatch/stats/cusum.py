@@ -257,21 +257,6 @@ class CusumResult:
             mask &= (self.paths[col] == val).to_numpy()
         return self.paths.loc[mask].reset_index(drop=True)
 
-    def plot(self, title: str | None = None, **keys: str) -> str:
-        """CUSUM chart SVG for one series (``wardwatch.render.cusum_svg.cusum_svg``)."""
-        from wardwatch.render.cusum_svg import cusum_svg
-
-        frame = self.series(**keys)
-        return cusum_svg(frame[["index", "date", "upper", "lower", "signal_upper", "signal_lower"]],
-                         h_upper=float(frame["h_upper"].iloc[0]), h_lower=float(frame["h_lower"].iloc[0]),
-                         title=title)
-
-    def plot_vlad(self, title: str | None = None, **keys: str) -> str:
-        from wardwatch.render.cusum_svg import vlad_svg
-
-        frame = self.series(**keys)
-        return vlad_svg(frame[["index", "date", "vlad"]], title=title)
-
 
 ALERT_COLUMNS = ["org_code", "diagnosis_group", "direction", "date_signalled", "patients_since_reset",
                  "observed", "expected", "h"]

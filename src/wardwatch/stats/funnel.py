@@ -36,7 +36,6 @@ than expected" below the 95% lower limit, otherwise "as expected".
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,22 +87,6 @@ class FunnelResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.units.copy()
-
-    def plot(self, highlight: str | list[str] | None = None, label_outliers: bool = True,
-             title: str | None = None, x_label: str | None = None, y_label: str | None = None) -> str:
-        """SVG of the funnel, drawn by ``wardwatch.render.funnel_svg.funnel_svg``."""
-        from wardwatch.render.funnel_svg import funnel_svg  # written by the rendering engineer
-
-        default_x = {"SR": "Expected count (E)", "PR": "Denominator", "RC": "Denominator"}[self.type]
-        default_y = {"SR": "Standardised ratio (O/E)", "PR": "Proportion", "RC": "Ratio"}[self.type]
-        kwargs: dict = {"highlight": highlight, "title": title,
-                        "value_format": "percent" if self.type == "PR" else "number",
-                        "x_label": x_label or default_x, "y_label": y_label or default_y}
-        params = inspect.signature(funnel_svg).parameters
-        if "label_outliers" in params:
-            kwargs["label_outliers"] = label_outliers
-        units = self.units if label_outliers else self.units.assign(outlier="none")
-        return funnel_svg(units, self.limits, **{k: v for k, v in kwargs.items() if k in params})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -128,33 +128,9 @@ class SPCResult:
         """Points of one series, selected by its by-column values (``{"org_code": "RNA"}``)."""
         return self._select(self.points, series)
 
-    def plot(
-        self,
-        series: dict | None = None,
-        annotations: list[tuple[Any, str]] | None = None,
-        title: str | None = None,
-        value_format: str | None = None,
-    ) -> str:
-        """SVG chart of one series (drawn by ``wardwatch.render.spc_svg``; nothing is recomputed).
-
-        ``value_format`` defaults to "percent" for p and p' charts, "number" otherwise. The
-        variation and assurance icons come from the series' latest summary row.
-        """
-        from wardwatch.render.spc_svg import spc_chart_svg  # drawn by the rendering module
-
-        if value_format is None:
-            value_format = "percent" if self.options.chart in ("p", "pp") else "number"
-        latest = self._select(self.summary, series).iloc[-1]
-        return spc_chart_svg(
-            self.series_points(series),
-            improvement=self.options.improvement,
-            target=self.options.target,
-            annotations=annotations,
-            title=title,
-            value_format=value_format,
-            variation=latest["variation"],
-            assurance=latest["assurance"],
-        )
+    def series_summary(self, series: dict | None = None) -> pd.DataFrame:
+        """Summary rows (segments) of one series, selected like :meth:`series_points`."""
+        return self._select(self.summary, series)
 
 
 def spc(
