@@ -24,7 +24,6 @@ _API = {
     "run_cusums": "wardwatch.stats.cusum",
     "run_mortality": "wardwatch.mortality",
     "sepsis_answer": "wardwatch.mortality",
-    "ae_4h_funnel": "wardwatch.mortality",
 }
 
 

@@ -40,8 +40,8 @@ No false reassurance (issue 13; docs/methods.md 7.3, 7.4):
   banded row carries the number of peers and a warning when they are fewer than
   ``MIN_PEERS_FOR_BANDS``.
 
-Also here: :func:`ae_4h_funnel`, the funnel of 4-hour A&E performance across trusts from the
-published NHS England file shipped with the package (used by the board report).
+The A&E four-hour funnel of published data is not here: ``wardwatch refresh`` draws it per
+financial year from the ``ae_4h_type1`` measures (wardwatch.results.funnels).
 """
 
 from __future__ import annotations
@@ -547,33 +547,3 @@ def _draw(out: Path, funnel_sepsis: FunnelResult | None, cres: CusumResult, aler
                                 org_code=org, diagnosis_group=group))
         files[f"cusum_{name}"], files[f"vlad_{name}"] = p1, p2
     return files
-
-
-# ---------------------------------------------------------------------------------------------
-# published A&E data: 4-hour performance funnel
-
-
-def ae_4h_funnel(path: str | Path | None = None, fin_year: int = 2018, dept_type: str = "1",
-                 **funnel_options: Any) -> FunnelResult:
-    """Funnel of the share of A&E attendances seen within 4 hours, by trust, for one financial year.
-
-    Data: NHS England monthly A&E attendances and emergency admissions (shipped as
-    ``wardwatch/data/nhse_ae_attendances_2016_2019.csv``; Open Government Licence). Trusts are
-    included when they report ``dept_type`` attendances in all 12 months of the year (April to
-    March); numerator = attendances - breaches, denominator = attendances (type "PR").
-    """
-    if path is None:
-        path = Path(__file__).parent / "data" / "nhse_ae_attendances_2016_2019.csv"
-    data = pd.read_csv(path, dtype={"type": str, "org_code": str})
-    start, end = pd.Timestamp(f"{fin_year}-04-01"), pd.Timestamp(f"{fin_year + 1}-03-31")
-    period = pd.to_datetime(data["period"])
-    rows = data[(data["type"] == str(dept_type)) & (period >= start) & (period <= end)]
-    months = rows.groupby("org_code")["period"].nunique()
-    complete = months[months == 12].index
-    rows = rows[rows["org_code"].isin(complete)]
-    if rows.empty:
-        raise InputError(f"no trust has type {dept_type} A&E data for all 12 months of {fin_year_label(fin_year)}")
-    agg = rows.groupby("org_code", as_index=False)[["attendances", "breaches"]].sum()
-    agg["within_4h"] = agg["attendances"] - agg["breaches"]
-    options = {"type": "PR", "method": "spiegelhalter", "od": "additive"} | funnel_options
-    return funnel(agg, "org_code", "within_4h", "attendances", **options)

@@ -9,14 +9,12 @@ from scipy import stats
 
 from wardwatch.errors import InputError
 from wardwatch.mortality import (
-    ae_4h_funnel,
     prepare,
     read_admissions,
     run_mortality,
     sepsis_answer,
     smr_table,
 )
-from wardwatch.render.results import plot_funnel
 from wardwatch.stats.funnel import BAND_AS
 from wardwatch.stats.riskmodel import fit_risk_model
 
@@ -126,21 +124,3 @@ def test_calibration_and_model(result):
     cal = pd.read_csv(out / "calibration.csv")
     assert len(cal) == 10 and 0.6 < cal["c_statistic"].iloc[0] < 0.95
     assert res.model.groups["sepsis"].spec in ("full", "reduced")
-
-
-def test_ae_4h_funnel_matches_golden_input_units():
-    # the FY 2017/18 selection rule reproduces the golden file's units exactly (all 135 trusts)
-    from pathlib import Path
-
-    ref = pd.read_csv(Path(__file__).parents[1] / "data/reference/funnel/funnel_input.csv")
-    ref = ref[ref["case_id"] == "PR"].set_index("group")
-    u = ae_4h_funnel(fin_year=2017).units.set_index("group")
-    assert set(u.index) == set(ref.index)
-    assert (u.loc[ref.index, "numerator"] == ref["numerator"]).all()
-    assert (u.loc[ref.index, "denominator"] == ref["denominator"]).all()
-    r = ae_4h_funnel()  # FY 2018/19, type 1
-    rna = r.units.set_index("group").loc["RNA"]
-    assert rna["value"] == pytest.approx(rna["numerator"] / rna["denominator"])
-    assert r.type == "PR" and r.od_adjusted and rna["band"] in ("as expected", "lower than expected")
-    svg = plot_funnel(r, highlight="RNA", title="4-hour performance, type 1, 2018/19")
-    assert svg.lstrip().startswith("<svg") and "RNA" in svg

@@ -52,6 +52,37 @@ def test_ae_context_rna_matches_the_raw_file(tmp_path):
     assert view.spc is not None and "<svg" in view.spc.svg
 
 
+def test_stored_ae_funnel_matches_the_golden_input_units(tmp_path):
+    """The refresh stage's financial-year A&E funnel (the only A&E four-hour calculation on
+    published data) selects exactly the trusts and counts of the FunnelPlotR golden input."""
+    from pathlib import Path
+
+    from wardwatch.published import sample_path
+    from wardwatch.published.ae_monthly import load_ae_monthly
+    from wardwatch.results import read
+    from wardwatch.results.refresh import refresh
+    from wardwatch.warehouse import connect_duckdb, connect_raw
+
+    ref = pd.read_csv(Path(__file__).parents[1] / "data/reference/funnel/funnel_input.csv")
+    ref = ref[ref["case_id"] == "PR"].set_index("group")
+    db = tmp_path / "published.duckdb"
+    con = connect_duckdb(db)
+    load_ae_monthly(sample_path("ae-monthly"), con)
+    con.disconnect()
+    refresh(db)
+    raw = connect_raw(db, read_only=True)
+    fy2017 = read.funnel(raw, "ae_4h_type1", "year", date(2017, 4, 1))
+    fy2018 = read.funnel(raw, "ae_4h_type1", "year", date(2018, 4, 1))
+    raw.close()
+    units = fy2017.units.set_index("group")
+    assert set(units.index) == set(ref.index)
+    assert (units.loc[ref.index, "numerator"] == ref["numerator"]).all()
+    assert (units.loc[ref.index, "denominator"] == ref["denominator"]).all()
+    rna = fy2018.units.set_index("group").loc["RNA"]
+    assert rna["value"] == rna["numerator"] / rna["denominator"]
+    assert fy2018.type == "PR" and fy2018.od_adjusted
+
+
 def test_ratings_view_of_the_demo_trust():
     from wardwatch.ratings import demo_history
     from wardwatch.report.ratings_section import ratings_view

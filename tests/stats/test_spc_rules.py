@@ -362,7 +362,7 @@ def test_series_are_independent_and_keep_their_keys():
 def test_our_codes_are_the_icon_vocabulary():
     """Every point type and assurance code we emit is drawn by the icon functions."""
     from wardwatch.render.icons import assurance_icon_svg, variation_icon_svg
-    from wardwatch.stats.spc_rules import POINT_TYPES
+    from wardwatch.vocabulary import POINT_TYPES
 
     for improvement in ("increase", "decrease", "neutral"):
         for point_type in POINT_TYPES:

@@ -363,19 +363,15 @@ def _baseline_signals(periods: pd.Series, values: np.ndarray, expected: str, set
 
 
 def _is_proportion(indicator_id: str) -> bool:
-    try:
-        from wardwatch.indicators import INDICATORS
-    except ImportError:
-        return False
+    from wardwatch.indicators import INDICATORS
+
     indicator = INDICATORS.get(indicator_id)
     return getattr(indicator, "unit", None) == "proportion"
 
 
 def default_spc() -> Callable[..., Any]:
-    try:
-        from wardwatch.stats.spc import spc
-    except ImportError as exc:  # pragma: no cover - only while the SPC module is missing
-        raise InputError(f"the SPC module is not available ({exc}); pass spc_func") from None
+    from wardwatch.stats.spc import spc
+
     return spc
 
 

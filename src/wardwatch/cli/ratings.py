@@ -30,6 +30,7 @@ def check(
     """Recompute each provider's Overall rating from its five key questions; list disagreements."""
     from wardwatch.cli.paths import input_file
     from wardwatch.ratings.published import check_published
+    from wardwatch.vocabulary import KEY_QUESTION_LABELS
 
     if file is not None:
         input_file(file, "ratings check: FILE")
@@ -49,9 +50,7 @@ def check(
         )
     for row in result.disagreements.to_dict("records"):
         name = f" {row['org_name']}" if row["org_name"] else ""
-        kqs = ", ".join(
-            f"{k} {_short(row[k])}" for k in ("Safe", "Effective", "Caring", "Responsive", "Well-led")
-        )
+        kqs = ", ".join(f"{k} {_short(row[k])}" for k in KEY_QUESTION_LABELS.values())
         typer.echo(
             f"- {row['org_code']}{name} ({row['publication_date']}): published {row['published']}, "
             f"computed {row['computed']} [{kqs}]"

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import ibis.expr.types as ir
 
-KEY_QUESTIONS = ("safe", "effective", "caring", "responsive", "well_led")
+from wardwatch.vocabulary import KEY_QUESTIONS
+
 UNITS = ("proportion", "ratio", "count", "rate", "score")
 GRAINS = ("week", "month", "year")
 IMPROVEMENTS = ("increase", "decrease", "neutral")

@@ -34,6 +34,7 @@ from wardwatch.render.icons import (
 from wardwatch.render.line_svg import line_svg
 from wardwatch.render.spc_svg import spc_chart_svg
 from wardwatch.report.format import format_count, format_period, format_value
+from wardwatch.vocabulary import RATED_QUESTION_LABELS
 
 TITLES = {
     "ae_4h_type1": "A&E four-hour performance, type 1 (major) departments",
@@ -48,7 +49,7 @@ STAFF_COLUMNS = (
     ("staff_recommend_care", "Recommend the care (1–5)", "score"),
     ("staff_work_stress", "Unwell from work stress", "proportion"),
 )
-KEY_QUESTIONS = ("Safe", "Effective", "Caring", "Responsive", "Well-led", "Overall")
+KEY_QUESTIONS = tuple(RATED_QUESTION_LABELS.values())
 SHMI_BANDS = {1.0: "1 higher than expected", 2.0: "2 as expected", 3.0: "3 lower than expected"}
 CQC_CSS = {"Outstanding": "rating outstanding", "Good": "rating good",
            "Requires improvement": "rating requires-improvement", "Inadequate": "rating inadequate",

@@ -42,12 +42,9 @@ def indicator_meta(indicators: Mapping[str, Any] | None = None) -> dict[str, Ind
     """Key questions, core service and improvement direction of each indicator.
 
     Reads any objects with ``key_questions`` / ``core_service`` / ``improvement`` attributes (or
-    dict keys); by default the registry ``wardwatch.indicators.INDICATORS`` if it can be imported."""
+    dict keys); by default the registry ``wardwatch.indicators.INDICATORS``."""
     if indicators is None:
-        try:
-            from wardwatch.indicators import INDICATORS as indicators
-        except Exception:  # noqa: BLE001 - the registry may be missing or mid-edit: degrade to "unmapped"
-            return {}
+        from wardwatch.indicators import INDICATORS as indicators
     out = {}
     for key, ind in indicators.items():
         def get(name: str, default: Any, ind: Any = ind) -> Any:

@@ -18,6 +18,7 @@ from datetime import date
 from enum import Enum
 
 from wardwatch.errors import InputError
+from wardwatch.vocabulary import KEY_QUESTION_LABELS, OVERALL
 
 
 class Rating(str, Enum):
@@ -106,7 +107,7 @@ class KeyQuestion(str, Enum):
 
     @property
     def label(self) -> str:
-        return "Well-led" if self is KeyQuestion.WELL_LED else self.value.capitalize()
+        return KEY_QUESTION_LABELS[self.value]
 
     @classmethod
     def parse(cls, value: object, where: str = "") -> KeyQuestion:
@@ -120,8 +121,6 @@ class KeyQuestion(str, Enum):
         )
 
 
-#: The key-question column value that names the aggregate of the five key questions.
-OVERALL = "overall"
 KEY_QUESTIONS: tuple[KeyQuestion, ...] = tuple(KeyQuestion)
 
 

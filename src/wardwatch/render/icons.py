@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from wardwatch.render import palette
 from wardwatch.render.svg import SVG_NS, esc, num, tag
+from wardwatch.vocabulary import ASSURANCES
 
-ASSURANCE_CODES = ("consistent_pass", "consistent_fail", "inconsistent", "none")
+ASSURANCE_CODES = ASSURANCES
 
 _ASSURANCE_TEXT = {
     "consistent_pass": ("P", "Consistently passing the target"),

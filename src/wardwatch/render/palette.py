@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wardwatch import vocabulary
+
 FONT_FAMILY = "Arial, 'Helvetica Neue', Helvetica, 'Liberation Sans', 'DejaVu Sans', sans-serif"
 
 WHITE = "#FFFFFF"
@@ -45,13 +47,7 @@ IMPROVEMENT = Hue(fill="#00B0F0", ink="#006F98")
 NEUTRAL = Hue(fill="#7030A0", ink="#7030A0")
 HIGHLIGHT = Hue(fill=NHS_DARK_BLUE, ink=NHS_DARK_BLUE)
 
-POINT_TYPES = (
-    "common_cause",
-    "special_cause_improvement",
-    "special_cause_concern",
-    "special_cause_neutral_high",
-    "special_cause_neutral_low",
-)
+POINT_TYPES = vocabulary.POINT_TYPES
 
 POINT_HUE: dict[str, Hue] = {
     "common_cause": COMMON_CAUSE,
@@ -71,13 +67,7 @@ MARKER: dict[str, str] = {
     "special_cause_neutral_low": "square",
 }
 
-POINT_TYPE_LEGEND: dict[str, str] = {
-    "common_cause": "Common cause",
-    "special_cause_improvement": "Special cause – improvement",
-    "special_cause_concern": "Special cause – concern",
-    "special_cause_neutral_high": "Special cause – neutral (high)",
-    "special_cause_neutral_low": "Special cause – neutral (low)",
-}
+POINT_TYPE_LEGEND: dict[str, str] = vocabulary.POINT_TYPE_LABELS
 
 ASSURANCE_HUE: dict[str, Hue] = {
     "consistent_pass": IMPROVEMENT,

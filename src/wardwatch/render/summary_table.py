@@ -18,15 +18,10 @@ import pandas as pd
 
 from wardwatch.render import icons, palette
 from wardwatch.render.svg import format_period, format_value
+from wardwatch.vocabulary import KEY_QUESTION_LABELS, KEY_QUESTIONS
 
-KEY_QUESTION_ORDER = ("safe", "effective", "caring", "responsive", "well_led")
-KEY_QUESTION_TITLES = {
-    "safe": "Safe",
-    "effective": "Effective",
-    "caring": "Caring",
-    "responsive": "Responsive",
-    "well_led": "Well-led",
-}
+KEY_QUESTION_ORDER = KEY_QUESTIONS
+KEY_QUESTION_TITLES = KEY_QUESTION_LABELS
 
 SUMMARY_TABLE_CSS = f"""
 .ww-summary {{ border-collapse: collapse; width: 100%; font-family: {palette.FONT_FAMILY};

@@ -27,13 +27,7 @@ from wardwatch.report.format import (
     format_period,
     format_target,
 )
-from wardwatch.report.meta import (
-    KEY_QUESTION_LABELS,
-    KEY_QUESTIONS,
-    IndicatorMeta,
-    load_registry,
-    metadata_for,
-)
+from wardwatch.report.meta import IndicatorMeta, load_registry, metadata_for
 from wardwatch.report.panels import IndicatorPanel, choose_entry, panel_from_results
 from wardwatch.report.render import render_page
 from wardwatch.report.views import (
@@ -45,6 +39,7 @@ from wardwatch.report.views import (
     QualityMark,
     RatingsView,
 )
+from wardwatch.vocabulary import CHART_LABELS, KEY_QUESTION_LABELS
 
 #: Plain-English names for the ``source`` values of measures.
 SOURCE_LABELS = {"wardwatch": "the trust's patient-level and workforce extracts (indicators computed by wardwatch)"}
@@ -126,15 +121,7 @@ def panel_view(
     if kind == "none":
         note = note or "No data to chart."
     elif kind == "spc":
-        chart_name = {
-            "pp": "p′ (Laney)",
-            "up": "u′ (Laney)",
-            "xmr": "XmR",
-            "p": "p",
-            "u": "u",
-            "c": "c",
-            "run": "run",
-        }.get(panel.chart_type, panel.chart_type)
+        chart_name = CHART_LABELS.get(panel.chart_type, panel.chart_type)
         note = f"Making Data Count SPC {chart_name} chart of {panel.grain}ly values. " + note
     primary = meta.primary_key_question
     return PanelView(
@@ -177,7 +164,7 @@ def group_by_key_question(views: list[PanelView]) -> list[KeyQuestionGroup]:
             tuple(v for v in views if v.key_question == kq),
             tuple(v for v in views if label in v.other_key_questions),
         )
-        for kq, label in KEY_QUESTIONS
+        for kq, label in KEY_QUESTION_LABELS.items()
     ]
     other = tuple(v for v in views if v.key_question not in KEY_QUESTION_LABELS)
     if other:

@@ -10,6 +10,7 @@ from wardwatch.render.line_svg import line_svg
 from wardwatch.render.results import plot_spc
 from wardwatch.report.format import value_format_for
 from wardwatch.report.panels import IndicatorPanel
+from wardwatch.vocabulary import ASSURANCE_LABELS, POINT_TYPE_LABELS
 
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>", re.IGNORECASE | re.DOTALL)
 
@@ -54,17 +55,7 @@ def icon(kind: str, value: str | None, improvement: str = "increase") -> str:
     return accessible_svg(icons.assurance_icon_svg(value), ICON_LABELS.get(value, value))
 
 
-ICON_LABELS: dict[str, str] = {
-    "common_cause": "Common cause variation",
-    "special_cause_improvement": "Special cause: improvement",
-    "special_cause_concern": "Special cause: concern",
-    "special_cause_neutral_high": "Special cause: neutral (high)",
-    "special_cause_neutral_low": "Special cause: neutral (low)",
-    "consistent_pass": "Will consistently meet the target",
-    "consistent_fail": "Will consistently fail the target",
-    "inconsistent": "Hit and miss: will sometimes meet the target",
-    "none": "No target assurance",
-}
+ICON_LABELS: dict[str, str] = {**POINT_TYPE_LABELS, **ASSURANCE_LABELS}
 
 
 def label(value: str | None) -> str:

@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 
 from wardwatch.report.views import ActionsView, ExceptionView, PanelView, QualityMark
+from wardwatch.vocabulary import CONSISTENT_FAIL, SPECIAL_CONCERN
 
-CONCERN = "special_cause_concern"
-FAILING = "consistent_fail"
+CONCERN = SPECIAL_CONCERN
+FAILING = CONSISTENT_FAIL
 
 MARK_LABELS = {"good": "Data quality: good", "check": "Data quality: check", "poor": "Data quality: poor"}
 

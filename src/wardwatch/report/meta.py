@@ -12,15 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: CQC key questions in the order CQC publishes them (docs/methods.md 1.1).
-KEY_QUESTIONS: tuple[tuple[str, str], ...] = (
-    ("safe", "Safe"),
-    ("effective", "Effective"),
-    ("caring", "Caring"),
-    ("responsive", "Responsive"),
-    ("well_led", "Well-led"),
-)
-KEY_QUESTION_LABELS = dict(KEY_QUESTIONS)
+from wardwatch.vocabulary import KEY_QUESTION_LABELS
 
 
 @dataclass(frozen=True)

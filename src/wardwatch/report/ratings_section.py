@@ -13,9 +13,10 @@ import pandas as pd
 
 from wardwatch.report.views import RatingCell, RatingsView, Table
 from wardwatch.results.ratings import StoredRatings
+from wardwatch.vocabulary import RATED_QUESTION_LABELS
 
-KQ_ORDER = ("safe", "effective", "caring", "responsive", "well_led", "overall")
-KQ_LABELS = ("Safe", "Effective", "Caring", "Responsive", "Well-led", "Overall")
+KQ_ORDER = tuple(RATED_QUESTION_LABELS)
+KQ_LABELS = tuple(RATED_QUESTION_LABELS.values())
 
 
 def _css(rating: str) -> str:

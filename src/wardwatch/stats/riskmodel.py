@@ -487,13 +487,9 @@ def separation_margin(x: np.ndarray, deaths: np.ndarray, trials: np.ndarray) -> 
 
 def _single_thread_blas():
     """Small (k x k) algebra gains nothing from BLAS threads and, on a busy machine, threaded
-    BLAS was measured 35x slower; limit it to one thread while fitting when threadpoolctl exists."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn brings threadpoolctl
-        from contextlib import nullcontext
+    BLAS was measured 35x slower; limit it to one thread while fitting."""
+    from threadpoolctl import threadpool_limits
 
-        return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
 

@@ -26,10 +26,10 @@ from wardwatch.stats.rare_events import G_METHODS, g_limits, g_short_gaps, t_bac
 from wardwatch.stats.runchart import run_chart_limits, runs_analysis
 from wardwatch.stats.spc_constants import RULE_SETS, SHORT_BASELINE
 from wardwatch.stats.spc_limits import Limits, xmr_limits
-from wardwatch.stats.spc_rules import POINT_TYPES, SPECIAL_CAUSES, classify
+from wardwatch.stats.spc_rules import SPECIAL_CAUSES, classify
 from wardwatch.stats.spc_segments import build_layout
+from wardwatch.vocabulary import CHARTS, POINT_TYPES
 
-CHARTS = ("xmr", "p", "pp", "u", "up", "c", "run", "g", "t")
 IMPROVEMENTS = {"increase": 1, "decrease": -1, "neutral": 0}
 NEEDS_DENOMINATOR = ("p", "pp", "u", "up")
 POINT_COLUMNS = (

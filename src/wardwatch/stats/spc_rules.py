@@ -29,13 +29,6 @@ from wardwatch.stats.spc_limits import Limits
 from wardwatch.stats.spc_segments import Layout
 
 SPECIAL_CAUSES = ("none", "outside_limits", "trend", "two_in_three", "shift", "short_gaps")
-POINT_TYPES = (
-    "common_cause",
-    "special_cause_improvement",
-    "special_cause_concern",
-    "special_cause_neutral_high",
-    "special_cause_neutral_low",
-)
 NONE, OUTSIDE, TREND, TWO_IN_THREE, SHIFT, SHORT_GAPS = range(6)
 
 
