@@ -93,10 +93,9 @@ class OverrideStore:
             raise InputError("an override needs a reason")
         row = {k: asdict(override)[k] for k in OVERRIDE_COLUMNS}
         if self._is_duckdb:
-            import duckdb
+            from wardwatch.warehouse import connect_raw
 
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with duckdb.connect(str(self.path)) as con:
+            with connect_raw(self.path) as con:
                 con.execute(
                     f"CREATE TABLE IF NOT EXISTS {TABLE} (level VARCHAR, org VARCHAR, location VARCHAR, "
                     "service VARCHAR, key_question VARCHAR, from_rating VARCHAR, to_rating VARCHAR, "
@@ -115,8 +114,10 @@ class OverrideStore:
         if self._is_duckdb:
             import duckdb
 
+            from wardwatch.warehouse import connect_raw
+
             try:
-                with duckdb.connect(str(self.path), read_only=True) as con:
+                with connect_raw(self.path, read_only=True) as con:
                     exists = con.execute(
                         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
                     ).fetchone()[0]

@@ -111,17 +111,17 @@ class SPCResult:
         if series:
             unknown = sorted(set(series) - set(by))
             if unknown:
-                raise InputError(f"spc plot: {unknown} are not by-columns ({by}); choose a series by {by}")
+                raise InputError(f"spc series: {unknown} are not by-columns ({by}); choose a series by {by}")
             mask = np.ones(len(frame), dtype=bool)
             for column, value in series.items():
                 mask &= (frame[column] == value).to_numpy()
             frame = frame[mask]
         elif by and frame[by].drop_duplicates().shape[0] > 1:
             raise InputError(
-                f"spc plot: the result holds several series; pass series={{...}} with values of {by}"
+                f"spc series: the result holds several series; pass series={{...}} with values of {by}"
             )
         if frame.empty:
-            raise InputError(f"spc plot: no points for series {series}")
+            raise InputError(f"spc series: no points for series {series}")
         return frame.reset_index(drop=True)
 
     def series_points(self, series: dict | None = None) -> pd.DataFrame:
