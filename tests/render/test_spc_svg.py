@@ -45,6 +45,25 @@ SAMPLE = points_frame(
 )
 
 
+def test_a_long_title_wraps_clear_of_the_icons_and_stays_whole_in_the_accessible_name():
+    from wardwatch.render.svg import text_width
+
+    title = "Exception report: DM01: patients waiting 6 weeks or more for a diagnostic test (month end)"
+    root = parse(spc_chart_svg(SAMPLE, improvement="increase", title=title, target=0.95, width=640))
+    lines = by_class(root, "ww-title")
+    assert len(lines) == 2
+    assert " ".join("".join(e.itertext()) for e in lines).rstrip("…") in title
+    slots = by_class(root, "ww-icon-slot")
+    assert len(slots) == 2  # variation and assurance
+    first_icon_x = min(float(g.get("transform").split("(")[1].split()[0]) for g in slots)
+    for line in lines:
+        assert float(line.get("x")) + text_width("".join(line.itertext()), 14) < first_icon_x
+    assert root.find(f"{NS}title").text == title
+    # a short title is one line, as before
+    short = parse(spc_chart_svg(SAMPLE, improvement="increase", title="Sepsis", target=0.95, width=640))
+    assert len(by_class(short, "ww-title")) == 1
+
+
 def test_root_is_an_accessible_image_with_title_and_desc():
     root = parse(spc_chart_svg(SAMPLE, improvement="increase", title="Sepsis <1h>", value_format="percent"))
     assert root.get("role") == "img"

@@ -245,6 +245,8 @@ def _contributions(
             expr = _event_contributions(con, group)
         else:
             first, last = ranges.get(group[0].id, (None, None))
+            if first is not None and spec.warm_up_days:
+                first = first + dt.timedelta(days=spec.warm_up_days)
             first = max(first, start) if first is not None and start is not None else first
             last = min(last, end) if last is not None and end is not None else last
             if first is None or last is None or first > last:

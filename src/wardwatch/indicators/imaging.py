@@ -131,7 +131,9 @@ IMAGING_INDICATORS = (
         ),
         notes=(
             "All imaging modalities in the extract are counted; DM01 itself covers 15 key tests (list "
-            "UNVERIFIED, docs/methods.md 5.4): use the modality rows (unit_code) for MRI, CT, US and DEXA."
+            "UNVERIFIED, docs/methods.md 5.4): use the modality rows (unit_code) for MRI, CT, US and DEXA. "
+            "The first census is the first month end at least 42 days after the extract's first request: "
+            "before then no request in the extract can have waited 6 weeks, and the share would read 0%."
         ),
         spec=SnapshotSpec(
             table="imaging_requests",
@@ -141,6 +143,7 @@ IMAGING_INDICATORS = (
             calendar_columns=("requested_at",),
             site_column="site_code",
             unit_column="modality",
+            warm_up_days=DM01_WAIT_DAYS,
         ),
     ),
 )

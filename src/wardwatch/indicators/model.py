@@ -82,6 +82,10 @@ class SnapshotSpec:
     extra_tables: tuple[str, ...] = ()
     #: builds the census rows from the tables (e.g. a join); default: the table itself
     prepare: Callable[[dict[str, ir.Table]], ir.Table] | None = None
+    #: days after the extract's first date before the first census: a census of waits of N days or
+    #: more taken sooner counts nobody (no request in the extract is old enough yet), which would
+    #: chart as an improvement that never happened (left censoring)
+    warm_up_days: int = 0
 
     @property
     def tables(self) -> tuple[str, ...]:

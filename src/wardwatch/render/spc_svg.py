@@ -281,7 +281,10 @@ def spc_chart_svg(
     xscale = s.LinearScale(xlo, xhi, area.left + inset, area.right - inset)
 
     px, py = xscale(xs_raw), yscale(ys)
-    parts: list[str] = [s.title_block(title, 16, 24)]
+    # the title keeps clear of the icons (two of them at most, top right)
+    icons_shown = (1 + (assurance_code != "none")) if show_icons and variation_code is not None else 0
+    title_room = width - 16 - 10 - icons_shown * (icon_size + 6) - 8
+    parts: list[str] = [s.title_block(title, 16, 24, max_width=title_room)]
     parts.append(s.y_axis(yscale, yticks, ystep, area, value_format, label=y_label))
     parts.append(s.x_axis(xscale, _x_ticks(xlo, xhi, is_date, area.width), area))
 

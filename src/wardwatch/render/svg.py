@@ -670,10 +670,33 @@ def marker_swatch(shape: str, hue: palette.Hue, radius: float = 4.0) -> str:
     return marker(shape, 5, 0, fill=hue.fill, stroke=hue.ink, radius=radius)
 
 
-def title_block(title: str | None, x: float, y: float) -> str:
+def title_lines(title: str, max_width: float, size: float = 14, max_lines: int = 2) -> list[str]:
+    """``title`` broken at spaces into lines no wider than ``max_width`` (by :func:`text_width`);
+    past ``max_lines`` the last line ends in an ellipsis."""
+    lines: list[str] = []
+    for word in title.split():
+        if lines and text_width(f"{lines[-1]} {word}", size) <= max_width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        last = " ".join(lines[max_lines - 1:])
+        while last and text_width(last + "…", size) > max_width:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last.rstrip() + "…"]
+    return lines
+
+
+def title_block(title: str | None, x: float, y: float, max_width: float | None = None) -> str:
+    """The chart's visible title; with ``max_width`` it wraps onto a second line (and is cut with
+    an ellipsis after that) instead of running under the icons. The accessible name keeps it whole."""
     if not title:
         return ""
-    return text(x, y, title, size=14, fill=palette.TEXT, weight="bold", css_class="ww-title")
+    if max_width is None or text_width(title, 14) <= max_width:
+        return text(x, y, title, size=14, fill=palette.TEXT, weight="bold", css_class="ww-title")
+    lines = title_lines(title, max_width)
+    return "".join(text(x, y - 8 + 16 * k, line, size=14, fill=palette.TEXT, weight="bold", css_class="ww-title")
+                   for k, line in enumerate(lines))
 
 
 # --------------------------------------------------------------------------- document
