@@ -70,7 +70,7 @@ from wardwatch.mappings.read import (
     unmapped_flag,
     unmapped_targets,
 )
-from wardwatch.warehouse import check_warehouse_file, ensure_marked, open_error, write_marker
+from wardwatch.warehouse import LOAD_CHANGES_TABLE, check_warehouse_file, ensure_marked, open_error, write_marker
 
 QUARANTINE_TABLE = "quarantine"
 
@@ -87,6 +87,27 @@ QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 ProgressCallback = Callable[[str, str], None]
+
+#: How a load treats rows whose key the warehouse already holds (``--mode``; docs/guide/loading.md).
+LOAD_MODES = ("append", "upsert", "replace-period")
+#: The column whose month places a row in a period, for ``--mode replace-period``. Datasets without
+#: one (training and entitlement records, which are states rather than events) cannot use it.
+PERIOD_COLUMNS = {
+    "ed_attendances": "arrival_at",
+    "sepsis_episodes": "trigger_at",
+    "imaging_requests": "requested_at",
+    "staffing": "month",
+    "admissions": "admitted_at",
+}
+LOAD_CHANGES_COLUMNS = (
+    ("dataset", "VARCHAR"),
+    ("key", "VARCHAR"),  # JSON object of the key columns
+    ("changed_columns", "VARCHAR"),  # comma-separated names of the columns whose value changed
+    ("old", "VARCHAR"),  # JSON object of the row as it was
+    ("new", "VARCHAR"),  # JSON object of the row as loaded
+    ("file", "VARCHAR"),
+    ("loaded_at", "TIMESTAMP"),
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,11 @@ class DatasetLoad:
     filters: Mapping[str, int] = field(default_factory=dict)
     #: source codes with no entry in the mapping: {contract column: {code: rows}}
     unmapped_codes: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    mode: str = "append"
+    #: --mode upsert: loaded rows that replaced a stored row with the same key (see load_changes)
+    updated: int = 0
+    #: --mode replace-period: stored rows removed from the periods the file covers
+    removed: int = 0
 
     @property
     def filtered(self) -> int:
@@ -123,6 +149,8 @@ class DatasetLoad:
             "quarantined": self.quarantined,
             "reasons": dict(self.reasons),
         }
+        if self.mode != "append":
+            out |= {"mode": self.mode, "updated": self.updated, "removed": self.removed}
         if self.mapped:
             out["filtered"] = self.filtered
             out["filters"] = dict(self.filters)
@@ -184,6 +212,9 @@ class _Staged:
     lines: str | None = None  # temp table __row -> line number - 1, when rows and lines differ
     filters: dict[str, int] = field(default_factory=dict)  # rows dropped by a mapping's filters
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
+    mode: str = "append"
+    changed: str | None = None  # upsert: temp table of rows whose key is stored with other values
+    periods: str | None = None  # replace-period: temp table of (org_code, __month) the file covers
 
     @property
     def filtered(self) -> int:
@@ -424,7 +455,8 @@ def _mapped_counts(wh: _Warehouse, staged: _Staged) -> None:
 
 
 def _stage(
-    wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int, sheet_rows: list | None = None
+    wh: _Warehouse, source: SourceFile, file_hash: str, file_lines: int, sheet_rows: list | None = None,
+    mode: str = "append",
 ) -> _Staged:
     contract = source.contract
     name = contract.name
@@ -444,7 +476,7 @@ def _stage(
         select = checked_select(contract, relation, source.types, source.column_map)
     checked = _tmp(name, "checked")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {checked} AS {select}")
-    staged = _Staged(source, file_hash, checked, relation, None)
+    staged = _Staged(source, file_hash, checked, relation, None, mode=mode)
     if source.mapping is not None:
         _mapped_counts(wh, staged)
 
@@ -462,6 +494,19 @@ def _stage(
     if wh.has_table(contract.name):
         matched = _tmp(name, "matched")
         target = wh.table(contract.name)
+        if mode == "replace-period":
+            # Stored rows of the (organisation, month) pairs the file covers are replaced whole, so
+            # only the rest of the table can match or conflict with the file's rows.
+            staged.periods = _tmp(name, "periods")
+            period = quote_ident(PERIOD_COLUMNS[name])
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {staged.periods} AS SELECT DISTINCT org_code, "
+                f"date_trunc('month', {period}) AS __month FROM {checked} WHERE __reason IS NULL"
+            )
+            target = (
+                f"(SELECT * FROM {target} AS t WHERE NOT EXISTS (SELECT 1 FROM {staged.periods} AS p "
+                f"WHERE p.org_code = t.org_code AND p.__month = date_trunc('month', t.{period})))"
+            )
         same = " AND ".join(
             f"c.{quote_ident(col)} IS NOT DISTINCT FROM t.{quote_ident(col)}" for col in contract.column_names
         )
@@ -473,10 +518,14 @@ def _stage(
             f"SELECT c.__row, ({same}) AS same FROM {checked} AS c JOIN {target} AS t ON {join} "
             f"WHERE c.__reason IS NULL"
         )
-        con.execute(
-            f"UPDATE {checked} SET __reason = 'key_conflict', __column = {quote_literal(key_label(contract))} "
-            f"WHERE __row IN (SELECT __row FROM {matched} WHERE NOT same)"
-        )
+        if mode == "upsert":
+            staged.changed = _tmp(name, "changed")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {staged.changed} AS SELECT __row FROM {matched} WHERE NOT same")
+        else:
+            con.execute(
+                f"UPDATE {checked} SET __reason = 'key_conflict', __column = {quote_literal(key_label(contract))} "
+                f"WHERE __row IN (SELECT __row FROM {matched} WHERE NOT same)"
+            )
         con.execute(f"DELETE FROM {matched} WHERE NOT same")
 
     staged.matched = matched
@@ -514,6 +563,17 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
         _check_no_duplicate_keys(wh, contract)
         con.execute(key_index_sql(contract, target))
     con.execute(f"CREATE TABLE IF NOT EXISTS {quarantine} ({q_types})")
+    # DuckDB refuses to delete a key and insert it again in one transaction once the table is on
+    # disk ("Duplicate key"), so a changed row is updated in place and only keys that have gone
+    # are deleted.
+    updated = removed = 0
+    if existed and staged.changed is not None:
+        updated = _apply_changes(wh, staged, target, loaded_at)
+        new_rows += f" AND c.__row NOT IN (SELECT __row FROM {staged.changed})"
+    if existed and staged.periods is not None:
+        removed, updated = _replace_periods(wh, staged, target)
+        key_eq = " AND ".join(f"c.{quote_ident(k)} = t.{quote_ident(k)}" for k in contract.key)
+        new_rows += f" AND NOT EXISTS (SELECT 1 FROM {target} AS t WHERE {key_eq})"
     added = con.execute(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged.checked} AS c WHERE {new_rows}"
     ).fetchone()[0]
@@ -552,7 +612,59 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
         mapped=staged.source.mapping is not None,
         filters=dict(staged.filters),
         unmapped_codes=dict(staged.unmapped),
+        mode=staged.mode,
+        updated=int(updated),
+        removed=int(removed),
     )
+
+
+def _apply_changes(wh: _Warehouse, staged: _Staged, target: str, loaded_at: datetime) -> int:
+    """--mode upsert: record each changed row's old and new values in ``load_changes``, then
+    remove the old rows (the insert that follows adds the new ones)."""
+    con, contract = wh.con, staged.source.contract
+    changes = wh.table(LOAD_CHANGES_TABLE)
+    types = ", ".join(f"{quote_ident(c)} {t}" for c, t in LOAD_CHANGES_COLUMNS)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {changes} ({types})")
+    key_eq = " AND ".join(f"c.{quote_ident(k)} = t.{quote_ident(k)}" for k in contract.key)
+    key_json = ", ".join(f"{quote_literal(k)}, t.{quote_ident(k)}" for k in contract.key)
+    old_json = ", ".join(f"{quote_literal(k)}, t.{quote_ident(k)}" for k in contract.column_names)
+    new_json = ", ".join(f"{quote_literal(k)}, c.{quote_ident(k)}" for k in contract.column_names)
+    changed_list = ", ".join(
+        f"CASE WHEN c.{quote_ident(k)} IS DISTINCT FROM t.{quote_ident(k)} THEN {quote_literal(k)} END"
+        for k in contract.column_names
+    )
+    rows = f"(SELECT * FROM {staged.checked} WHERE __row IN (SELECT __row FROM {staged.changed}))"
+    count = con.execute(
+        f"INSERT INTO {changes} SELECT {quote_literal(contract.name)}, CAST(json_object({key_json}) AS VARCHAR), "
+        f"concat_ws(',', {changed_list}), CAST(json_object({old_json}) AS VARCHAR), "
+        f"CAST(json_object({new_json}) AS VARCHAR), {quote_literal(str(staged.source.path))}, CAST(? AS TIMESTAMP) "
+        f"FROM {rows} AS c JOIN {target} AS t ON {key_eq} ORDER BY c.__row",
+        [loaded_at],
+    ).fetchone()[0]
+    _update_from(wh, contract, target, rows)
+    return count
+
+
+def _update_from(wh: _Warehouse, contract: Any, target: str, rows: str, where: str = "TRUE") -> int:
+    """Overwrite the non-key columns of the stored rows whose key is in ``rows`` (alias c)."""
+    key_eq = " AND ".join(f"c.{quote_ident(k)} = t.{quote_ident(k)}" for k in contract.key)
+    values = ", ".join(f"{quote_ident(k)} = c.{quote_ident(k)}" for k in contract.column_names if k not in contract.key)
+    return wh.con.execute(f"UPDATE {target} AS t SET {values} FROM {rows} AS c WHERE {key_eq} AND {where}").fetchone()[0]
+
+
+def _replace_periods(wh: _Warehouse, staged: _Staged, target: str) -> tuple[int, int]:
+    """--mode replace-period: stored rows of the file's (organisation, month) pairs that the file no
+    longer holds are deleted, those it holds are overwritten; returns (removed, updated)."""
+    contract = staged.source.contract
+    period = quote_ident(PERIOD_COLUMNS[contract.name])
+    in_periods = (f"EXISTS (SELECT 1 FROM {staged.periods} AS p WHERE p.org_code = t.org_code "
+                  f"AND p.__month = date_trunc('month', t.{period}))")
+    key_eq = " AND ".join(f"c.{quote_ident(k)} = t.{quote_ident(k)}" for k in contract.key)
+    rows = f"(SELECT * FROM {staged.checked} WHERE __reason IS NULL)"
+    removed = wh.con.execute(
+        f"DELETE FROM {target} AS t WHERE {in_periods} AND NOT EXISTS (SELECT 1 FROM {rows} AS c WHERE {key_eq})"
+    ).fetchone()[0]
+    return int(removed), int(_update_from(wh, contract, target, rows, in_periods))
 
 
 def _check_no_duplicate_keys(wh: _Warehouse, contract: Any) -> None:
@@ -648,6 +760,7 @@ def load(
     on_progress: ProgressCallback | None = None,
     strict: bool = False,
     mapping: str | Path | Any | None = None,
+    mode: str = "append",
 ) -> LoadReport:
     """Validate and load the dataset files in ``directory`` into the warehouse ``db``.
 
@@ -663,8 +776,15 @@ def load(
     the name of a shipped one (``"ecds"``): the datasets it covers are read from their own
     columns and formats (docs/guide/mappings.md). Rows its filters drop are counted as filtered:
     ``read == loaded + quarantined + filtered``.
+
+    ``mode``: ``append`` (default) adds new keys and quarantines a stored key with other values as
+    ``key_conflict``; ``upsert`` replaces such a row and records old and new values in
+    ``load_changes``; ``replace-period`` first removes every stored row of the (organisation, month)
+    pairs the file covers (by the dataset's period column, ``PERIOD_COLUMNS``).
     """
     notify = on_progress or (lambda dataset, step: None)
+    if mode not in LOAD_MODES:
+        raise InputError(f"--mode {mode!r}: use one of {', '.join(LOAD_MODES)}")
     directory = Path(directory)
     if mapping is not None and not isinstance(mapping, Mapping_):
         mapping = load_mapping(mapping)
@@ -679,6 +799,14 @@ def load(
             if name in mapped:
                 sources[name], sheet_rows[name] = inspect_mapped(mapped[name], path, wh.scratch)
         sources = {n: sources[n] for n in CONTRACTS if n in sources}
+        if mode == "replace-period":
+            no_period = [n for n in sources if n not in PERIOD_COLUMNS]
+            if no_period:
+                raise InputError(
+                    f"--mode replace-period: {', '.join(no_period)} has no period column (its rows are states, "
+                    "not events in a month); load it with --mode upsert, or leave it out with --dataset. "
+                    "Nothing was loaded."
+                )
         staged: dict[str, _Staged] = {}
         ok = False
         try:
@@ -686,7 +814,7 @@ def load(
             for name, source in sources.items():
                 notify(name, "reading and checking")
                 try:
-                    staged[name] = _stage(wh, source, *hash_and_lines(source.path), sheet_rows.get(name))
+                    staged[name] = _stage(wh, source, *hash_and_lines(source.path), sheet_rows.get(name), mode)
                 except duckdb.Error as exc:
                     if source.mapping is not None and "not utf-8 encoded" in str(exc):
                         # The mapping, not the file, is what to change.

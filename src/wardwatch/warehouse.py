@@ -76,6 +76,7 @@ RESULT_UNITS_TABLE = "result_units"
 #: documents a trust keeps outside its extracts (inspection histories, action plans), imported by
 #: ``wardwatch refresh --ratings/--actions``: one row per (kind, organisation), the latest import
 INPUT_DOCUMENTS_TABLE = "input_documents"
+LOAD_CHANGES_TABLE = "load_changes"
 RESULT_PREFIX = "result_"
 
 
@@ -85,7 +86,7 @@ def _wardwatch_tables() -> set[str]:
 
     return {*CONTRACTS, MEASURES_TABLE, QUARANTINE_TABLE, CUT_OFFS_TABLE, CQC_RATINGS_TABLE,
             ORGANISATIONS_TABLE, RATING_OVERRIDES_TABLE, MARKER_TABLE, RUNS_TABLE, RESULT_UNITS_TABLE,
-            INPUT_DOCUMENTS_TABLE, *RESULT_TABLES}
+            INPUT_DOCUMENTS_TABLE, LOAD_CHANGES_TABLE, *RESULT_TABLES}
 
 
 def table_exists(raw: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -49,11 +49,13 @@ FROM_EVENTS = (
     "ed_12h_from_arrival",
     "imaging_inpatient_scanned_24h",
     "imaging_report_turnaround_7d",
-    "dm01_waiting_6wk_plus",
     "sepsis_antibiotics_1h_news2_7plus",
     "sepsis_antibiotics_3h_news2_5_6",
 )
 NOT_FROM_EVENTS = ("ed_initial_assessment_15min", "sepsis_mortality_crude_30d", "sepsis_screened_1h")
+# dm01_waiting_6wk_plus is not compared: one day of requests is too short for a census of 6-week
+# waits (its first census is 42 days after the first request; SnapshotSpec.warm_up_days), so
+# neither pipeline has a row for it.
 ROW_KEY = ["indicator_id", "org_code", "site_code", "unit_code", "period_start", "period_grain"]
 
 
@@ -69,11 +71,8 @@ def _pick_day(world) -> tuple[str, pd.Timestamp, dict[str, pd.DataFrame]]:
         untreated = episodes["antibiotics_at"].isna().any()
         screened_late = (episodes["screened_at"] > episodes["antibiotics_at"]).any()
         inpatient_scan = (day_img["patient_type"] == "inpatient").any()
-        month_end = day + pd.offsets.MonthEnd(0) + pd.Timedelta(days=1)
-        planned = day_img[day_img["patient_type"].isin(["outpatient", "gp"])]
-        on_dm01_list = ((planned["performed_at"] >= month_end) | (planned["cancelled_at"] >= month_end)).any()
         below_live_threshold = (episodes["news2"] < 5).any()
-        if complete and untreated and screened_late and inpatient_scan and on_dm01_list and below_live_threshold:
+        if complete and untreated and screened_late and inpatient_scan and below_live_threshold:
             candidates.append((len(day_ed) + len(day_img) + len(episodes), day))
     assert candidates, "no day in the synthetic world fits the test's conditions"
     day = max(candidates)[1]

@@ -38,6 +38,15 @@ def register(app: typer.Typer) -> None:
                 "mapping's name (ecds). See docs/guide/mappings.md.",
             ),
         ] = None,
+        mode: Annotated[
+            str,
+            typer.Option(
+                "--mode",
+                help="append (default): new keys only, a stored key with other values is quarantined "
+                "(key_conflict); upsert: replace such rows, old and new values kept in load_changes; "
+                "replace-period: first remove the stored rows of every (organisation, month) the file covers.",
+            ),
+        ] = "append",
     ) -> None:
         """Validate dataset files against their contracts and load them into the warehouse.
 
@@ -52,7 +61,7 @@ def register(app: typer.Typer) -> None:
 
         console = Console(stderr=True)
         if as_json or not console.is_terminal:
-            report = load(directory, db, dataset or None, strict=strict, mapping=mapping)
+            report = load(directory, db, dataset or None, strict=strict, mapping=mapping, mode=mode)
         else:
             with console.status("Loading...") as status:
                 report = load(
@@ -62,6 +71,7 @@ def register(app: typer.Typer) -> None:
                     on_progress=lambda name, step: status.update(f"{name}: {step}"),
                     strict=strict,
                     mapping=mapping,
+                    mode=mode,
                 )
         for item in report.loaded_datasets:
             # Said loudly, on stderr: a load that kept nothing of a file is rarely what was meant.
@@ -116,6 +126,12 @@ def _print_tables(report) -> None:
         )
     out.print(table)
     for item in report.loaded_datasets:
+        if item.mode == "upsert":
+            out.print(f"{item.dataset}: {item.updated:,} stored rows replaced by changed rows "
+                      "(old and new values in the load_changes table).", soft_wrap=True)
+        elif item.mode == "replace-period":
+            out.print(f"{item.dataset}: {item.removed:,} stored rows of the periods in the file removed "
+                      "before loading.", soft_wrap=True)
         for label, n in item.filters.items():
             rows = f"{n:,} row{'s' if n != 1 else ''}"
             out.print(f"Filtered out of {item.dataset} by the mapping ({label}): {rows}.", soft_wrap=True)
