@@ -194,3 +194,32 @@ def test_windows_csv_with_bom_crlf_and_odd_header_case(tmp_path: Path) -> None:
         ]
         record = con.execute("SELECT record::JSON->>'notes', row_number FROM quarantine").fetchall()
     assert record == [(None, 2)]  # the extra column is kept in the raw record (blank here)
+
+
+def test_flags_written_as_floats_load_as_booleans(tmp_path: Path) -> None:
+    """issue 10: 1.0/0.0 in a flag column (pandas writes an int column with blanks as float) are
+    true/false in Parquet and in CSV; 0.5 is not a flag and is quarantined as bad_boolean."""
+    base = {
+        "spell_id": ["S1", "S2", "S3"], "org_code": ["ZFV"] * 3, "site_code": [None] * 3,
+        "admitted_at": [datetime(2019, 4, 1, 10)] * 3, "discharged_at": [datetime(2019, 4, 3, 10)] * 3,
+        "age": [70, 71, 72], "sex": ["F", "M", "F"], "admission_method": ["emergency"] * 3,
+        "diagnosis_group": ["sepsis"] * 3, "charlson_index": [1, 2, 3],
+        "died_in_hospital": [1.0, 0.0, 0.5], "died_within_30d_of_discharge": [0.0, 1.0, 0.0],
+    }
+    parquet = tmp_path / "parquet"
+    parquet.mkdir()
+    pq.write_table(pa.table(base), parquet / "admissions.parquet")
+    csv = tmp_path / "csv"
+    csv.mkdir()
+    frame = pa.table(base).to_pandas()
+    frame["died_in_hospital"] = ["1.0", "0.0", "0.5"]
+    frame.to_csv(csv / "admissions.csv", index=False)
+    for folder in (parquet, csv):
+        db = tmp_path / f"{folder.name}.duckdb"
+        item = load(folder, db)["admissions"]
+        assert (item.loaded, item.reasons) == (2, {"bad_boolean": 1}), folder.name
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = con.execute(
+                "SELECT spell_id, died_in_hospital, died_within_30d_of_discharge FROM admissions ORDER BY 1"
+            ).fetchall()
+        assert rows == [("S1", True, False), ("S2", False, True)], folder.name

@@ -39,8 +39,9 @@ SQL_TYPES: dict[str, str] = {
     "date": "DATE",
 }
 
-TRUE_WORDS = ("true", "1", "yes", "y", "t")
-FALSE_WORDS = ("false", "0", "no", "n", "f")
+# "1.0"/"0.0": a flag column that passed through a spreadsheet or pandas as floats
+TRUE_WORDS = ("true", "1", "1.0", "yes", "y", "t")
+FALSE_WORDS = ("false", "0", "0.0", "no", "n", "f")
 
 # Hours 00-23, minutes and seconds 00-59: DuckDB would roll 24:00 over to the next day.
 _TIMESTAMP_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
@@ -165,8 +166,9 @@ def value_sql(column: Column, source_name: str | None, source_type: str | None) 
     elif dtype == "bool":
         if base == "BOOLEAN":
             typed = src
-        elif base in _INTEGER_TYPES:
-            typed = f"CASE {src} WHEN 1 THEN TRUE WHEN 0 THEN FALSE END"
+        elif base in _INTEGER_TYPES or base in _FLOAT_TYPES or base == "DECIMAL":
+            # floats 1.0/0.0 too (pandas writes an int column with blanks as float); 0.5 is refused
+            typed = f"CASE WHEN {src} = 1 THEN TRUE WHEN {src} = 0 THEN FALSE END"
         else:
             typed = "CAST(NULL AS BOOLEAN)"
     elif dtype == "timestamp":
