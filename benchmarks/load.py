@@ -6,15 +6,25 @@ Not a test (no timed assertions): run it by hand and record the figure.
 
 The file is generated here with NumPy (vectorised, seeded); about 1% of rows carry a defect so
 that the quarantine path is exercised too. Prints read/loaded/quarantined and wall-clock seconds
-for a first load and for a re-load of the same file (which must add nothing).
+for a first load and for a re-load of the same file (which must add nothing), the peak resident
+memory of each (sampled every 50 ms), and, for Parquet, DuckDB's own
+`CREATE TABLE AS SELECT * FROM read_parquet(...)` of the same file under the same memory limit as
+the floor no loader can beat.
+
+    .venv/bin/python benchmarks/load.py --rows 25000000 --format parquet --memory-limit 2GB
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import duckdb
+import psutil
 
 import numpy as np
 import pyarrow as pa
@@ -60,12 +70,32 @@ def ed_table(rows: int, seed: int = 1) -> pa.Table:
     )
 
 
+@contextmanager
+def peak_rss():
+    """Yields a one-item list that holds, on exit, the peak RSS (GB) seen while the block ran."""
+    process, peak, done = psutil.Process(), [0.0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], process.memory_info().rss / 1e9)
+            done.wait(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        thread.join()
+
+
 def main() -> None:
     from wardwatch.ingest import load
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    parser.add_argument("--memory-limit", default="2GB", help="passed to the load and to DuckDB's own copy")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -77,14 +107,28 @@ def main() -> None:
             pacsv.write_csv(table, folder / "ed_attendances.csv")
         del table  # measure the load, not the generator, in peak memory
         print(f"generated {args.rows:,} rows ({args.format}) in {time.perf_counter() - t0:.1f} s")
+        if args.format == "parquet":
+            copy = duckdb.connect(str(folder / "copy.duckdb"))
+            copy.execute(f"SET memory_limit = '{args.memory_limit}'")
+            copy.execute(f"SET temp_directory = '{folder / 'spill'}'")
+            with peak_rss() as peak:
+                t0 = time.perf_counter()
+                copy.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{folder / 'ed_attendances.parquet'}')")
+                copy.close()
+                floor = time.perf_counter() - t0
+            (folder / "copy.duckdb").unlink()
+            print(f"DuckDB's own CREATE TABLE AS SELECT: {floor:.1f} s wall, peak RSS {peak[0]:.2f} GB")
         db = folder / "wh.duckdb"
         for attempt in ("first load", "re-load"):
-            t0, c0 = time.perf_counter(), time.process_time()
-            item = load(folder, db)["ed_attendances"]
-            seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+            with peak_rss() as peak:
+                t0, c0 = time.perf_counter(), time.process_time()
+                item = load(folder, db, memory_limit=args.memory_limit)["ed_attendances"]
+                seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
             # CPU seconds (all threads) as well as wall time: on a shared machine wall time varies
+            ratio = f" ({seconds / floor:.1f}x DuckDB's copy)" if args.format == "parquet" else ""
             print(
-                f"{attempt}: {seconds:.1f} s wall, {cpu:.1f} s CPU  read={item.read:,} loaded={item.loaded:,} added={item.added:,} "
+                f"{attempt}: {seconds:.1f} s wall{ratio}, {cpu:.1f} s CPU, peak RSS {peak[0]:.2f} GB  "
+                f"read={item.read:,} loaded={item.loaded:,} added={item.added:,} "
                 f"quarantined={item.quarantined:,} reasons={dict(item.reasons)}"
             )
 

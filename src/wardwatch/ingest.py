@@ -25,6 +25,7 @@ not added, and the quarantine keeps one row per refused record and reason.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -99,6 +100,19 @@ PERIOD_COLUMNS = {
     "staffing": "month",
     "admissions": "admitted_at",
 }
+#: DuckDB's working memory during a load unless ``memory_limit`` says otherwise; past it, staging
+#: spills to the load's temporary folder instead of growing (25M ED rows peaked at 9.8 GB uncapped).
+DEFAULT_MEMORY_LIMIT = "2GB"
+_MEMORY_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def check_memory_limit(value: str) -> str:
+    """``value`` as DuckDB takes it (``"2GB"``, ``"512MiB"``), or a one-line InputError."""
+    if not _MEMORY_RE.match(str(value)):
+        raise InputError(f"--memory-limit {value!r}: give a size such as 2GB, 1500MB or 4GiB")
+    return str(value).strip().replace(" ", "")
+
+
 LOAD_CHANGES_COLUMNS = (
     ("dataset", "VARCHAR"),
     ("key", "VARCHAR"),  # JSON object of the key columns
@@ -286,7 +300,7 @@ def _remove_stale_scratch() -> None:
 class _Warehouse:
     """Where tables live: a DuckDB file attached to a scratch connection, or a given connection."""
 
-    def __init__(self, db: Any):
+    def __init__(self, db: Any, memory_limit: str = DEFAULT_MEMORY_LIMIT):
         self.path: Path | None = None
         self.owned = False
         self.created = False  # the load created the warehouse file (removed again if it fails)
@@ -305,6 +319,7 @@ class _Warehouse:
             self.catalog: str | None = None
             # Staging of very large files may not fit in memory: let DuckDB spill to disk.
             self.con.execute(f"SET temp_directory = {quote_literal(self._tempdir)}")
+            self.con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
         else:
             con = getattr(db, "con", db)  # an Ibis DuckDB backend or a duckdb connection
             if not isinstance(con, duckdb.DuckDBPyConnection):
@@ -744,8 +759,8 @@ def _drop_temps(wh: _Warehouse, datasets: Iterable[str]) -> None:
 
 
 @contextmanager
-def _warehouse(db: Any) -> Iterator[_Warehouse]:
-    wh = _Warehouse(db)
+def _warehouse(db: Any, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Iterator[_Warehouse]:
+    wh = _Warehouse(db, memory_limit)
     try:
         yield wh
     finally:
@@ -761,6 +776,7 @@ def load(
     strict: bool = False,
     mapping: str | Path | Any | None = None,
     mode: str = "append",
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> LoadReport:
     """Validate and load the dataset files in ``directory`` into the warehouse ``db``.
 
@@ -781,17 +797,21 @@ def load(
     ``key_conflict``; ``upsert`` replaces such a row and records old and new values in
     ``load_changes``; ``replace-period`` first removes every stored row of the (organisation, month)
     pairs the file covers (by the dataset's period column, ``PERIOD_COLUMNS``).
+
+    ``memory_limit``: DuckDB's working memory for a load into a warehouse file (default 2GB);
+    larger staging spills to a temporary folder. Not applied to a connection passed in.
     """
     notify = on_progress or (lambda dataset, step: None)
     if mode not in LOAD_MODES:
         raise InputError(f"--mode {mode!r}: use one of {', '.join(LOAD_MODES)}")
+    memory_limit = check_memory_limit(memory_limit)
     directory = Path(directory)
     if mapping is not None and not isinstance(mapping, Mapping_):
         mapping = load_mapping(mapping)
     mapped = dict(mapping.datasets) if mapping is not None else {}
     files, missing = find_files(directory, datasets, mapped)
     loaded_at = datetime.now().replace(microsecond=0)
-    with _warehouse(db) as wh:
+    with _warehouse(db, memory_limit) as wh:
         plain = {n: p for n, p in files.items() if n not in mapped}
         sources = inspect_all(plain, wh.con, wh.scratch)
         sheet_rows: dict[str, list | None] = {}

@@ -105,3 +105,20 @@ def test_cli_mode_upsert_reports_the_replaced_rows(warehouse, tmp_path, cli):
     assert "1 stored rows replaced by changed rows" in result.output
     bad = cli("load", folder, "--db", warehouse, "--mode", "merge")
     assert bad.exit_code == 2 and "use one of append, upsert, replace-period" in bad.output
+
+
+def test_memory_limit_is_applied_and_checked(tmp_path, cli):
+    from wardwatch.ingest import check_memory_limit
+
+    assert check_memory_limit(" 512 MiB ") == "512MiB"
+    with pytest.raises(InputError, match="give a size such as 2GB"):
+        check_memory_limit("lots")
+    from wardwatch.ingest import _warehouse
+
+    with _warehouse(tmp_path / "w.duckdb", "64MB") as wh:  # the load's own connection carries it
+        assert wh.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] in ("61.0 MiB", "64.0 MB")
+    folder = _extract(tmp_path / "x", FIRST)
+    result = cli("load", folder, "--db", tmp_path / "a.duckdb", "--memory-limit", "64MB")
+    assert result.exit_code == 0, result.output
+    bad = cli("load", folder, "--db", tmp_path / "b.duckdb", "--memory-limit", "two")
+    assert bad.exit_code == 2 and "--memory-limit 'two'" in bad.output

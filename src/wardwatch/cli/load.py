@@ -47,6 +47,11 @@ def register(app: typer.Typer) -> None:
                 "replace-period: first remove the stored rows of every (organisation, month) the file covers.",
             ),
         ] = "append",
+        memory_limit: Annotated[
+            str,
+            typer.Option("--memory-limit", help="DuckDB working memory for the load (e.g. 2GB, 4GiB); "
+                         "larger staging spills to a temporary folder."),
+        ] = "2GB",
     ) -> None:
         """Validate dataset files against their contracts and load them into the warehouse.
 
@@ -61,7 +66,8 @@ def register(app: typer.Typer) -> None:
 
         console = Console(stderr=True)
         if as_json or not console.is_terminal:
-            report = load(directory, db, dataset or None, strict=strict, mapping=mapping, mode=mode)
+            report = load(directory, db, dataset or None, strict=strict, mapping=mapping, mode=mode,
+                          memory_limit=memory_limit)
         else:
             with console.status("Loading...") as status:
                 report = load(
@@ -72,6 +78,7 @@ def register(app: typer.Typer) -> None:
                     strict=strict,
                     mapping=mapping,
                     mode=mode,
+                    memory_limit=memory_limit,
                 )
         for item in report.loaded_datasets:
             # Said loudly, on stderr: a load that kept nothing of a file is rarely what was meant.
