@@ -24,9 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import psutil
-
 import numpy as np
+import psutil
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq

@@ -71,7 +71,13 @@ from wardwatch.mappings.read import (
     unmapped_flag,
     unmapped_targets,
 )
-from wardwatch.warehouse import LOAD_CHANGES_TABLE, check_warehouse_file, ensure_marked, open_error, write_marker
+from wardwatch.warehouse import (
+    LOAD_CHANGES_TABLE,
+    check_warehouse_file,
+    ensure_marked,
+    open_error,
+    write_marker,
+)
 
 QUARANTINE_TABLE = "quarantine"
 
