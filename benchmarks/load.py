@@ -72,7 +72,9 @@ def ed_table(rows: int, seed: int = 1) -> pa.Table:
 @contextmanager
 def peak_rss():
     """Yields a one-item list that holds, on exit, the peak RSS (GB) seen while the block ran."""
-    process, peak, done = psutil.Process(), [0.0], threading.Event()
+    process, done = psutil.Process(), threading.Event()
+    peak = [process.memory_info().rss / 1e9]
+    start = peak[0]
 
     def sample() -> None:
         while not done.is_set():
@@ -86,6 +88,7 @@ def peak_rss():
     finally:
         done.set()
         thread.join()
+        peak.append(start)  # peak[1]: RSS when the block began (what the process held already)
 
 
 def main() -> None:
@@ -116,7 +119,8 @@ def main() -> None:
                 copy.close()
                 floor = time.perf_counter() - t0
             (folder / "copy.duckdb").unlink()
-            print(f"DuckDB's own CREATE TABLE AS SELECT: {floor:.1f} s wall, peak RSS {peak[0]:.2f} GB")
+            print(f"DuckDB's own CREATE TABLE AS SELECT: {floor:.1f} s wall, peak RSS {peak[0]:.2f} GB "
+                  f"(from {peak[1]:.2f} GB at its start)")
         db = folder / "wh.duckdb"
         for attempt in ("first load", "re-load"):
             with peak_rss() as peak:
@@ -126,7 +130,8 @@ def main() -> None:
             # CPU seconds (all threads) as well as wall time: on a shared machine wall time varies
             ratio = f" ({seconds / floor:.1f}x DuckDB's copy)" if args.format == "parquet" else ""
             print(
-                f"{attempt}: {seconds:.1f} s wall{ratio}, {cpu:.1f} s CPU, peak RSS {peak[0]:.2f} GB  "
+                f"{attempt}: {seconds:.1f} s wall{ratio}, {cpu:.1f} s CPU, peak RSS {peak[0]:.2f} GB "
+                f"(from {peak[1]:.2f} GB)  "
                 f"read={item.read:,} loaded={item.loaded:,} added={item.added:,} "
                 f"quarantined={item.quarantined:,} reasons={dict(item.reasons)}"
             )
