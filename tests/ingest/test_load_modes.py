@@ -122,3 +122,24 @@ def test_memory_limit_is_applied_and_checked(tmp_path, cli):
     assert result.exit_code == 0, result.output
     bad = cli("load", folder, "--db", tmp_path / "b.duckdb", "--memory-limit", "two")
     assert bad.exit_code == 2 and "--memory-limit 'two'" in bad.output
+
+
+def test_progress_bar_counts_every_step_of_the_load(warehouse, tmp_path):
+    """The CLI's bar is sized from the files found and reaches its total when the load ends."""
+    import io
+
+    from rich.console import Console
+
+    from wardwatch.cli.load import _progress_bar
+
+    folder = _extract(tmp_path / "bar", [A4])
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    steps = []
+    with _progress_bar(console, folder, None, None) as on_progress:
+        def record(name, step):
+            steps.append(step)
+            on_progress(name, step)
+
+        load(folder, warehouse, on_progress=record)
+    assert steps.count("reading and checking") == 1 and "committing" in steps
+    assert "3/3" in console.file.getvalue()

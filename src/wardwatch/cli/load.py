@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -69,12 +70,12 @@ def register(app: typer.Typer) -> None:
             report = load(directory, db, dataset or None, strict=strict, mapping=mapping, mode=mode,
                           memory_limit=memory_limit)
         else:
-            with console.status("Loading...") as status:
+            with _progress_bar(console, directory, dataset or None, mapping) as on_progress:
                 report = load(
                     directory,
                     db,
                     dataset or None,
-                    on_progress=lambda name, step: status.update(f"{name}: {step}"),
+                    on_progress=on_progress,
                     strict=strict,
                     mapping=mapping,
                     mode=mode,
@@ -103,6 +104,36 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(item.to_dict()))
             return
         _print_tables(report)
+
+
+@contextmanager
+def _progress_bar(console, directory: Path, datasets: list[str] | None, mapping: str | None):
+    """A bar over the load's steps: reading and checking each file, writing each, committing."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from wardwatch.contracts.sources import find_files
+    from wardwatch.mappings import load_mapping
+
+    mapped = dict(load_mapping(mapping).datasets) if mapping else {}
+    files, _ = find_files(directory, datasets, mapped)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Loading", total=2 * len(files) + 1)
+
+        def on_progress(name: str, step: str) -> None:
+            progress.update(task, description=f"{name}: {step}")
+            if step in ("reading and checking", "writing", "committing"):
+                progress.advance(task)
+
+        yield on_progress
 
 
 def _print_tables(report) -> None:
