@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BROWSER_STAMP := node_modules/.installed
 
 .PHONY: demo test install clean
 
@@ -17,11 +18,16 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 
 install: $(STAMP)
 
+# the browser tests' Chromium (Debian) and axe-core (npm); only the tests need them
+$(BROWSER_STAMP): package.json package-lock.json scripts/browser-deps.sh
+	bash scripts/browser-deps.sh
+	touch $(BROWSER_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/wardwatch demo --out build/demo
 
-test: $(STAMP)
+test: $(STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) build spark-warehouse
+	rm -rf $(VENV) build spark-warehouse node_modules

@@ -23,3 +23,43 @@ def cli():
         return runner.invoke(get_app(), [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+# ---------------------------------------------------------------- real browser (Playwright + Debian chromium)
+
+PROJECT = Path(__file__).parents[1]
+AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def chromium_path() -> str:
+    """Debian's chromium (scripts/browser-deps.sh installs it), or $WARDWATCH_CHROMIUM."""
+    import os
+    import shutil
+
+    path = os.environ.get("WARDWATCH_CHROMIUM") or shutil.which("chromium")
+    if not path:
+        pytest.fail("no chromium: run `bash scripts/browser-deps.sh` (make test does) or set WARDWATCH_CHROMIUM")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium driven by Playwright; never a downloaded browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core (npm, node_modules) run on the page: the violations of the given impacts."""
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: run `bash scripts/browser-deps.sh` (make test does)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"] if v["impact"] in impacts
+    ]

@@ -168,3 +168,27 @@ def test_cli_demo_rejects_unknown_scale(cli, tmp_path):
     result = cli("demo", "--out", tmp_path, "--scale", "huge")
     assert result.exit_code == 2
     assert "small, medium, large" in result.output
+
+
+def test_the_board_pack_in_a_real_browser_is_accessible_and_navigable(demo, browser, tmp_path):
+    """Chromium opens the demo pack offline: axe-core finds no serious or critical violation, the
+    skip link is the first thing a keyboard reaches, and every icon-matrix link lands on its panel."""
+    from conftest import axe_violations
+
+    out, report, _ = demo
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri())
+    assert axe_violations(page) == []
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
+    links = page.locator("#summary-table tbody th[scope=row] a")
+    assert links.count() >= 10
+    for k in range(links.count()):
+        target = links.nth(k).get_attribute("href")
+        assert page.locator(target).count() == 1, target
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=False)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    assert all(url.startswith("file://") for url in requests), requests  # nothing fetched from outside
+    page.close()
