@@ -27,10 +27,6 @@ def cli():
 
 # ---------------------------------------------------------------- real browser (Playwright + Debian chromium)
 
-PROJECT = Path(__file__).parents[1]
-AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
-
-
 def chromium_path() -> str:
     """Debian's chromium (scripts/browser-deps.sh installs it), or $WARDWATCH_CHROMIUM."""
     import os
@@ -51,15 +47,3 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
         yield chromium
         chromium.close()
-
-
-def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
-    """axe-core (npm, node_modules) run on the page: the violations of the given impacts."""
-    if not AXE.exists():
-        pytest.fail("axe-core is not installed: run `bash scripts/browser-deps.sh` (make test does)")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in impacts
-    ]

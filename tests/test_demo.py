@@ -173,7 +173,7 @@ def test_cli_demo_rejects_unknown_scale(cli, tmp_path):
 def test_the_board_pack_in_a_real_browser_is_accessible_and_navigable(demo, browser, tmp_path):
     """Chromium opens the demo pack offline: axe-core finds no serious or critical violation, the
     skip link is the first thing a keyboard reaches, and every icon-matrix link lands on its panel."""
-    from conftest import axe_violations
+    from browsertools import axe_violations
 
     out, report, _ = demo
     page = browser.new_page(viewport={"width": 1280, "height": 900})

@@ -19,6 +19,19 @@ def test_cli_writes_an_offline_page(cli, public_data, public_db, tmp_path):
     assert "https://" not in html
 
 
+def test_public_page_in_a_real_browser_has_no_serious_accessibility_violation(cli, public_data, public_db,
+                                                                              tmp_path, browser):
+    from browsertools import axe_violations
+
+    out = tmp_path / "rna"
+    assert cli("public", "--org", "RNA", "--out", out, "--db", public_db).exit_code == 0
+    page = browser.new_page()
+    page.goto((out / "index.html").as_uri())
+    assert axe_violations(page) == []
+    assert page.locator("h1").count() == 1 and "Dudley" in page.title()
+    page.close()
+
+
 def test_cli_unknown_org_is_one_error_line(cli, public_data, public_db, tmp_path):
     result = cli("public", "--org", "NOPE", "--out", tmp_path / "x", "--db", public_db)
     assert result.exit_code == 2
