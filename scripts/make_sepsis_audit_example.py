@@ -17,6 +17,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 SHEET = "Audit"
+# One spreadsheet row per line:
+# fmt: off
 HEADER = [
     "Audit ID", "Trust Code", "Site Code", "Location", "Time Zero Date", "Time Zero Time", "NEWS2 Score",
     "Screen Date", "Screen Time", "Antibiotics Date", "Antibiotics Time", "Age", "Died Within 30 Days",
@@ -49,6 +51,7 @@ ROWS: list[list[object]] = [
     ["SA0023", "RXA", "RXA01", "Ward", "31/01/2025", "22:10", 5, "31/01/2025", "22:30", "31/01/2025", "23:55", 80, "Unknown", None],
     ["SA0024", "RXA", "RXA01", "ED", "31/01/2025", "23:40", 8, "31/01/2025", "23:50", "01/02/2025", "00:30", 74, "No", None],
 ]
+# fmt: on
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "mappings" / "sepsis_audit_example.xlsx"
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -109,7 +112,10 @@ def workbook_parts(sheet: str, rows: list[list[object]]) -> list[tuple[str, str]
             _XML + f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
             f'Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
         ),
-        ("xl/worksheets/sheet1.xml", _XML + f'<worksheet xmlns="{_MAIN}"><sheetData>{body}</sheetData></worksheet>'),
+        (
+            "xl/worksheets/sheet1.xml",
+            _XML + f'<worksheet xmlns="{_MAIN}"><sheetData>{body}</sheetData></worksheet>',
+        ),
     ]
 
 
