@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -94,13 +95,17 @@ def test_unknown_mapping_name_lists_all_four(tmp_path: Path, cli) -> None:
 # ------------------------------------------------------------------ sepsis_audit
 
 
-def test_sepsis_example_is_regenerated_byte_for_byte(tmp_path: Path) -> None:
+def _generator():
     spec = importlib.util.spec_from_file_location(
         "make_sepsis", ROOT / "scripts" / "make_sepsis_audit_example.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.write(tmp_path / "again.xlsx")
+    return module
+
+
+def test_sepsis_example_is_regenerated_byte_for_byte(tmp_path: Path) -> None:
+    _generator().write(tmp_path / "again.xlsx")
     assert (tmp_path / "again.xlsx").read_bytes() == SEPSIS.read_bytes()
 
 
@@ -189,6 +194,51 @@ def test_sepsis_antibiotics_1h_news2_7_plus_by_hand(tmp_path: Path) -> None:
         ("assessment_unit", date(2025, 1, 1)): (0, 3),  # SA0003, SA0010 (AMU), SA0006 (SAU)
         ("inpatient_ward", date(2025, 1, 1)): (1, 2),  # SA0008 yes, SA0014 no
     }
+
+
+def test_sepsis_real_date_cells_read_whatever_the_format(tmp_path: Path) -> None:
+    """Time zero typed as real date/time cells (style numFmt 14 = date, 20 = h:mm) instead of text:
+    a real date AND a real time load; a real date next to a TEXT time is refused, not guessed."""
+    gen = _generator()
+    first, second = list(gen.ROWS[0]), list(gen.ROWS[1])  # SA0001 08:10 and SA0002 14:30 on 06/01/2025
+    parts = dict(gen.workbook_parts("Audit", [gen.HEADER, first, second]))
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    for text_cell, real_cell in [
+        ('<c r="E2" t="inlineStr"><is><t>06/01/2025</t></is></c>', '<c r="E2" s="1"><v>45663</v></c>'),
+        ('<c r="E3" t="inlineStr"><is><t>06/01/2025</t></is></c>', '<c r="E3" s="1"><v>45663</v></c>'),
+        (
+            '<c r="F3" t="inlineStr"><is><t>14:30</t></is></c>',
+            '<c r="F3" s="2"><v>0.6041666666666666</v></c>',
+        ),
+    ]:
+        assert text_cell in sheet
+        sheet = sheet.replace(text_cell, real_cell)
+    parts["xl/worksheets/sheet1.xml"] = sheet
+    parts["xl/styles.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><styleSheet '
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="3"><xf numFmtId="0"/>'
+        '<xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="20" applyNumberFormat="1"/></cellXfs></styleSheet>'
+    )
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        "</Relationships>", f'<Relationship Id="rId2" Type="{rel}" Target="styles.xml"/></Relationships>'
+    )
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        "</Types>", f'<Override PartName="/xl/styles.xml" ContentType="{content_type}"/></Types>'
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with zipfile.ZipFile(folder / "sepsis_audit_dates.xlsx", "w") as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
+    db = tmp_path / "wh.duckdb"
+    item = load(folder, db, mapping="sepsis_audit")["sepsis_episodes"]
+    assert (item.read, item.loaded, item.reasons) == (2, 1, {"bad_timestamp": 1})
+    assert _rows(db, "SELECT episode_id, trigger_at FROM sepsis_episodes") == [
+        ("SA0002", datetime(2025, 1, 6, 14, 30))
+    ]
+    assert _quarantined(db) == [("bad_timestamp", "trigger_at", 1)]  # SA0001: real date, text "08:10"
 
 
 # ------------------------------------------------------------------ ris
