@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--mapping",
                 help="Read extracts in their own columns and formats: a mapping YAML file, or a shipped "
-                "mapping's name (ecds). See docs/guide/mappings.md.",
+                "mapping's name (ecds, esr_training, ris, sepsis_audit). See docs/guide/mappings.md.",
             ),
         ] = None,
         mode: Annotated[

@@ -7,8 +7,9 @@ which date/time ``format``, and how source codes translate to wardwatch codes (`
 ``filters`` drop rows the source itself marks as not to be counted (counted, not quarantined).
 
 Every error in a mapping is one line naming the mapping key (``mapping ed_attendances.columns.
-arrival_at: ...``). Shipped mappings live next to this module (``ecds.yaml``) and are named on
-the command line without a path (``--mapping ecds``). See docs/guide/mappings.md.
+arrival_at: ...``). Shipped mappings live next to this module (``ecds.yaml``, ``sepsis_audit.yaml``,
+``ris.yaml``, ``esr_training.yaml``) and are named on the command line without a path
+(``--mapping ecds``). See docs/guide/mappings.md.
 """
 
 from __future__ import annotations
