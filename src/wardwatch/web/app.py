@@ -229,8 +229,8 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         return respond(request, {"items": rows, "limit": limit, "offset": offset})
 
     # --- pages -----------------------------------------------------------------------------
-    def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+    def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(template).render(**context), status_code=status)
 
     def sign_in_form(message: str | None = None, status: int = 200, name: str = "") -> HTMLResponse:
         token = secrets.token_urlsafe(32)
