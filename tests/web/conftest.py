@@ -7,7 +7,6 @@ from __future__ import annotations
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
-
 from report.conftest import FOCAL, REGISTRY, make_measures
 from report.test_refresh import HISTORY, PLAN
 

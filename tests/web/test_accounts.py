@@ -7,12 +7,12 @@ import hashlib
 
 import duckdb
 import pytest
+from report.conftest import make_measures
 from typer.testing import CliRunner
 
 from wardwatch.cli import get_app
 
 from .conftest import _write_measures
-from report.conftest import make_measures
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_spc_points_equal_an_independent_spc_run(client, tokens, ind):
 
 
 def test_csv_is_spreadsheet_safe(client, tokens):
-    response = client.get(f"/api/v1/orgs?format=csv", headers=bearer(tokens["viewer"]))
+    response = client.get("/api/v1/orgs?format=csv", headers=bearer(tokens["viewer"]))
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     names = {r["org_code"]: r["org_name"] for r in rows}
@@ -120,3 +120,39 @@ def test_indicator_page_has_the_chart_the_table_and_a_csv_link(client):
     for label in ("Safe", "Effective", "Well-led"):
         assert f"<h2>{label}</h2>" in overview
     assert f"/orgs/{FOCAL}/indicators/staffing_fill_rate?grain=month" in overview
+
+
+def test_funnel_reads_the_stored_units_and_hides_small_numerators_from_viewers(db, tmp_path):
+    import shutil
+
+    import duckdb
+    from fastapi.testclient import TestClient
+
+    from wardwatch.web.app import create_app
+
+    from .conftest import REGISTRY
+
+    copy = tmp_path / "funnel.duckdb"
+    shutil.copy(db, copy)
+    with duckdb.connect(str(copy)) as con:  # two stored funnel rows, as the funnel stage writes them
+        for org, num, den in (("ZT1", 5.0, 60.0), ("ZT2", 80.0, 100.0)):
+            con.execute(
+                "INSERT INTO result_funnel_units (unit_key, indicator_id, grain, period_start, org_code, numerator, "
+                "denominator, value, target, ll95, ul95, outlier) VALUES ('u', 'sepsis_screened_1h', 'month', "
+                "DATE '2020-03-01', ?, ?, ?, ?, 0.8, 0.6, 0.95, 'none')", [org, num, den, num / den])
+    client = TestClient(create_app(copy, secure_cookies=False, registry=REGISTRY))
+    from wardwatch.warehouse import web_writer
+    from wardwatch.web import store
+
+    with web_writer(copy) as raw:
+        tokens = {role: store.create_token(raw, role) for role in ("viewer", "analyst")}
+    url = "/api/v1/indicators/sepsis_screened_1h/funnel"
+    public = client.get(url, headers=bearer(tokens["viewer"])).json()
+    clinical = client.get(url + "?period=2020-03-01", headers=bearer(tokens["analyst"])).json()
+    assert public["period"] == clinical["period"] == "2020-03-01"
+    by_org = {u["org_code"]: u for u in public["units"]}
+    assert by_org["ZT1"]["numerator"] is None and by_org["ZT1"]["value"] is None
+    assert by_org["ZT2"]["numerator"] == 80 and by_org["ZT2"]["ul95"] == 0.95
+    assert {u["org_code"]: u["numerator"] for u in clinical["units"]} == {"ZT1": 5, "ZT2": 80}
+    missing = client.get(url + "?period=2019-01-01", headers=bearer(tokens["analyst"]))
+    assert missing.status_code == 404 and "2020-03-01" in missing.json()["error"]

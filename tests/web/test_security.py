@@ -128,7 +128,7 @@ def test_markup_in_names_and_titles_is_escaped(client):
 
 def test_unknown_things_are_404_with_a_message(client, tokens):
     headers = bearer(tokens["viewer"])
-    for route, word in [(f"/api/v1/orgs/NOPE/alerts", "NOPE"), ("/api/v1/orgs/NOPE/ratings", "NOPE"),
+    for route, word in [("/api/v1/orgs/NOPE/alerts", "NOPE"), ("/api/v1/orgs/NOPE/ratings", "NOPE"),
                         ("/api/v1/orgs/NOPE/indicators/sepsis_screened_1h/spc", "NOPE"),
                         (f"/api/v1/orgs/{FOCAL}/indicators/nope/spc", "nope"),
                         ("/api/v1/indicators/nope/funnel", "nope"),

@@ -25,8 +25,8 @@ def _read_password() -> str:
     if sys.stdin is None:
         raise InputError("password: give it on standard input (e.g. `wardwatch users add ... < secret.txt`)")
     text = sys.stdin.readline()
-    password = text[:-1] if text.endswith("\n") else text
-    password = password[:-1] if password.endswith("\r") else password
+    password = text.removesuffix("\n")
+    password = password.removesuffix("\r")
     if not password:
         raise InputError("password: give it on standard input (one line); none was read")
     return password
