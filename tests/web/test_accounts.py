@@ -82,3 +82,16 @@ def test_bad_input_gives_one_error_line_and_exit_2(bare_db, args, stdin, fragmen
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     assert fragment in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_serve_checks_its_options_then_hands_the_app_to_uvicorn(bare_db, monkeypatch):
+    import uvicorn
+    from fastapi import FastAPI
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    result = run("serve", "--db", bare_db, "--port", "8123", "--insecure-cookie")
+    assert result.exit_code == 0, result.output
+    (app, options), = calls
+    assert isinstance(app, FastAPI)
+    assert options["host"] == "127.0.0.1" and options["port"] == 8123
