@@ -139,3 +139,15 @@ def test_unknown_things_are_404_with_a_message(client, tokens):
     sign_in(client, "viewer")
     page = client.get("/orgs/NOPE")
     assert page.status_code == 404 and "NOPE" in page.text
+
+
+def test_pages_follow_the_edition(client):
+    sign_in(client, "viewer")
+    public = client.get(f"/orgs/{FOCAL}/indicators/sepsis_screened_1h").text
+    assert "Public edition" in public and "suppressed" in public
+    overview = client.get(f"/orgs/{FOCAL}").text
+    assert "ed_initial_assessment_15min: " in overview  # the action's verdict, per linked indicator
+    client.cookies.clear()
+    sign_in(client, "analyst")
+    clinical = client.get(f"/orgs/{FOCAL}/indicators/sepsis_screened_1h").text
+    assert "Clinical edition" in clinical and ">suppressed<" not in clinical

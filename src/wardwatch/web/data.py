@@ -194,9 +194,11 @@ def actions(raw: duckdb.DuckDBPyConnection, org: str) -> list[dict]:
     plan, effects = stored
     rows = [{"action_id": a.id, "title": a.title, "status": str(getattr(a.status, "value", a.status))}
             for a in plan.actions]
-    verdicts = {r.action_id: r.verdict for r in effects.itertuples()} if not effects.empty else {}
+    verdicts: dict[str, list[str]] = {}
+    for r in effects.itertuples():  # one row per linked indicator
+        verdicts.setdefault(r.action_id, []).append(f"{r.indicator_id}: {r.verdict}")
     for row in rows:
-        row["verdict"] = verdicts.get(row["action_id"])
+        row["verdict"] = "; ".join(verdicts.get(row["action_id"], [])) or None
     return rows
 
 
