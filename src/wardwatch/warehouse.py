@@ -78,6 +78,20 @@ RESULT_UNITS_TABLE = "result_units"
 INPUT_DOCUMENTS_TABLE = "input_documents"
 LOAD_CHANGES_TABLE = "load_changes"
 RESULT_PREFIX = "result_"
+#: ``wardwatch serve`` (wardwatch.web): accounts, bearer tokens (hashed), sign-in sessions (hashed)
+#: and the audit log of sign-ins, failed sign-ins, token creation and edits.
+USERS_TABLE = "web_users"
+TOKENS_TABLE = "web_tokens"
+SESSIONS_TABLE = "web_sessions"
+AUDIT_TABLE = "audit_log"
+WEB_TABLES: dict[str, str] = {
+    USERS_TABLE: "name VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, password_hash VARCHAR NOT NULL, "
+                 "created_at TIMESTAMP NOT NULL",
+    TOKENS_TABLE: "token_sha256 VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL",
+    SESSIONS_TABLE: "session_sha256 VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, csrf VARCHAR NOT NULL, "
+                    "created_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL",
+    AUDIT_TABLE: "happened_at TIMESTAMP NOT NULL, user_name VARCHAR, action VARCHAR NOT NULL, target VARCHAR",
+}
 
 
 def _wardwatch_tables() -> set[str]:
@@ -86,7 +100,7 @@ def _wardwatch_tables() -> set[str]:
 
     return {*CONTRACTS, MEASURES_TABLE, QUARANTINE_TABLE, CUT_OFFS_TABLE, CQC_RATINGS_TABLE,
             ORGANISATIONS_TABLE, RATING_OVERRIDES_TABLE, MARKER_TABLE, RUNS_TABLE, RESULT_UNITS_TABLE,
-            INPUT_DOCUMENTS_TABLE, LOAD_CHANGES_TABLE, *RESULT_TABLES}
+            INPUT_DOCUMENTS_TABLE, LOAD_CHANGES_TABLE, *RESULT_TABLES, *WEB_TABLES}
 
 
 def table_exists(raw: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -304,3 +318,35 @@ def upsert(con: ibis.BaseBackend, table: str, ddl: str, rows: Any, key: Sequence
         on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM n.{k}" for k in key)
         raw.execute(f"DELETE FROM {table} AS t USING {view} AS n WHERE {on}")
         raw.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {view}")
+
+
+def ensure_web_tables(raw: duckdb.DuckDBPyConnection) -> None:
+    """Create the accounts, tokens, sessions and audit tables of ``wardwatch serve`` if missing."""
+    for name, ddl in WEB_TABLES.items():
+        raw.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
+
+
+@contextlib.contextmanager
+def web_writer(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-write connection to an existing warehouse, with the web tables present,
+    inside one transaction (committed when the block ends, rolled back if it raises)."""
+    path = Path(db)
+    if not path.exists():
+        raise InputError(f"{path}: no such warehouse; load data first (wardwatch load ...) or check --db.")
+    raw = connect_raw(path)
+    try:
+        ensure_web_tables(raw)
+        with transaction(raw):
+            yield raw
+    finally:
+        raw.close()
+
+
+@contextlib.contextmanager
+def reader(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to the warehouse, closed when the block ends."""
+    raw = connect_raw(db, read_only=True)
+    try:
+        yield raw
+    finally:
+        raw.close()

@@ -1,0 +1,98 @@
+"""`wardwatch users add`, `wardwatch tokens create` and `wardwatch serve`: the web dashboard."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from wardwatch.web import ROLES
+
+users_app = typer.Typer(help="Accounts of the web dashboard (wardwatch serve).", no_args_is_help=True)
+tokens_app = typer.Typer(help="Bearer tokens for the JSON API of wardwatch serve.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.command("serve")(serve)
+
+
+def _read_password() -> str:
+    from wardwatch.errors import InputError
+
+    if sys.stdin is None:
+        raise InputError("password: give it on standard input (e.g. `wardwatch users add ... < secret.txt`)")
+    text = sys.stdin.readline()
+    password = text.removesuffix("\n")
+    password = password.removesuffix("\r")
+    if not password:
+        raise InputError("password: give it on standard input (one line); none was read")
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Account name (letters, digits, . _ @ -)."),
+    role: str = typer.Option(..., "--role", help=f"One of {', '.join(ROLES)}."),
+    db: Path = typer.Option(..., "--db", help="Warehouse file (the dashboard's accounts live in it)."),
+) -> None:
+    """Add an account (or reset its role and password); the password is read from standard input."""
+    from wardwatch.cli.paths import warehouse_file
+    from wardwatch.errors import InputError
+    from wardwatch.warehouse import web_writer
+    from wardwatch.web import store
+
+    warehouse_file(db, "--db")
+    store.check_name(name)
+    if role not in ROLES:
+        raise InputError(f"--role {role}: must be one of {', '.join(ROLES)}")
+    password = _read_password()
+    with web_writer(db) as raw:
+        account = store.add_user(raw, name, role, password)
+    typer.echo(f"Account {account.name} ({account.role}) saved in {db}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: str = typer.Argument(..., help="Account the token signs in as."),
+    db: Path = typer.Option(..., "--db", help="Warehouse file holding the account."),
+) -> None:
+    """Print a new bearer token for NAME (shown once; only its SHA-256 is stored)."""
+    from wardwatch.cli.paths import warehouse_file
+    from wardwatch.warehouse import web_writer
+    from wardwatch.web import store
+
+    warehouse_file(db, "--db")
+    store.check_name(name)
+    with web_writer(db) as raw:
+        token = store.create_token(raw, name)
+    typer.echo(token)
+
+
+def serve(
+    db: Path = typer.Option(..., "--db", help="Warehouse with results (`wardwatch refresh` first)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8000, "--port", help="TCP port (1-65535)."),
+    insecure_cookie: bool = typer.Option(
+        False, "--insecure-cookie", help="Send the session cookie over plain HTTP too (loopback testing only)."),
+) -> None:
+    """Serve the dashboard and the JSON API (/api/v1) over the warehouse's results."""
+    from wardwatch.cli.paths import warehouse_file
+    from wardwatch.errors import InputError
+    from wardwatch.warehouse import reader
+
+    warehouse_file(db, "--db")
+    if not 1 <= port <= 65535:
+        raise InputError(f"--port {port}: must be between 1 and 65535")
+    if not host or any(c.isspace() for c in host):
+        raise InputError(f"--host {host!r}: give an address such as 127.0.0.1")
+    with reader(db):
+        pass  # a foreign or locked file fails here, in one line, before the server starts
+    import uvicorn
+
+    from wardwatch.web.app import create_app
+
+    typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
+    uvicorn.run(create_app(db, secure_cookies=not insecure_cookie), host=host, port=port, log_level="warning")

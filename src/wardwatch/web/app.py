@@ -1,0 +1,327 @@
+"""The FastAPI app of ``wardwatch serve``: server-rendered pages and the JSON API (/api/v1).
+
+Everything but ``GET /health`` needs a signed-in account: a bearer token (API) or the session
+cookie (pages and API). Viewers get the public edition (small numbers suppressed), analysts and
+above the clinical one; the audit log is for admins. Results are read through short-lived
+read-only connections; sign-in, sessions and the audit log are written through
+``warehouse.web_writer``. One lock serialises the connections of this process (DuckDB opens a
+file either read-only or read-write within one process, not both at once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import duckdb
+import pandas as pd
+from fastapi import Depends, FastAPI, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader
+
+from wardwatch.csvsafe import neutralise
+from wardwatch.errors import InputError
+from wardwatch.warehouse import reader, web_writer
+from wardwatch.web import data, store
+from wardwatch.web.store import Account
+
+SESSION_COOKIE = "ww_session"
+CSRF_COOKIE = "ww_csrf"
+MAX_LIMIT = 1000
+
+
+class Unauthorised(Exception):
+    """No valid bearer token or session (401 for the API, a redirect to /sign-in for pages)."""
+
+
+class Forbidden(Exception):
+    """Signed in, but the role is not enough (403)."""
+
+
+def edition(user: Account) -> str:
+    return "clinical" if user.at_least("analyst") else "public"
+
+
+def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, Any] | None = None) -> FastAPI:
+    """The dashboard and API over warehouse ``db`` (``secure_cookies=False`` only for plain-HTTP tests)."""
+    db = Path(db)
+    lock = threading.RLock()
+    if registry is None:
+        from wardwatch.report.meta import load_registry
+
+        registry = load_registry()
+    env = Environment(loader=PackageLoader("wardwatch.web", "templates"), autoescape=True)
+    app = FastAPI(title="wardwatch API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @contextlib.contextmanager
+    def reading() -> Iterator[duckdb.DuckDBPyConnection]:
+        with lock, reader(db) as raw:
+            yield raw
+
+    @contextlib.contextmanager
+    def writing() -> Iterator[duckdb.DuckDBPyConnection]:
+        with lock, web_writer(db) as raw:
+            yield raw
+
+    def cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, secure=secure_cookies,
+                            samesite="lax", path="/")
+
+    # --- who is asking -------------------------------------------------------------------
+    def identify(request: Request) -> tuple[Account, str | None] | None:
+        header = request.headers.get("authorization", "")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return None
+            with reading() as raw:
+                user = store.token_account(raw, token.strip())
+            return None if user is None else (user, None)
+        secret = request.cookies.get(SESSION_COOKIE)
+        if not secret:
+            return None
+        with reading() as raw:
+            return store.session_account(raw, secret)
+
+    def needs(role: str):
+        def dependency(request: Request) -> Account:
+            found = identify(request)
+            if found is None:
+                raise Unauthorised()
+            user, csrf = found
+            request.state.csrf = csrf
+            if not user.at_least(role):
+                raise Forbidden()
+            return user
+
+        return dependency
+
+    viewer = Depends(needs("viewer"))
+    admin = Depends(needs("admin"))
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    @app.exception_handler(Unauthorised)
+    def _unauthorised(request: Request, exc: Unauthorised) -> Response:
+        if is_api(request):
+            return JSONResponse({"error": "sign in: send Authorization: Bearer TOKEN (wardwatch tokens create)"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse("/sign-in", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return error(request, 403, "your role does not allow this")
+
+    @app.exception_handler(data.NotFound)
+    def _not_found(request: Request, exc: data.NotFound) -> Response:
+        return error(request, 404, str(exc))
+
+    @app.exception_handler(InputError)
+    def _input_error(request: Request, exc: InputError) -> Response:
+        return error(request, 503, " ".join(str(exc).split()))
+
+    def error(request: Request, status: int, message: str) -> Response:
+        if is_api(request):
+            return JSONResponse({"error": message}, status_code=status)
+        page = env.get_template("error.html").render(status=status, message=message, user=None)
+        return HTMLResponse(page, status_code=status)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+            "frame-ancestors 'none'")
+        response.headers.setdefault("Cache-Control", "private, no-cache")
+        return response
+
+    # --- responses: JSON or CSV, with an ETag ------------------------------------------------
+    def respond(request: Request, payload: Any, frame: pd.DataFrame | None = None) -> Response:
+        if request.query_params.get("format") == "csv":
+            table = frame if frame is not None else pd.DataFrame(payload.get("items", []))
+            body = neutralise(table).to_csv(index=False).encode()
+            media = "text/csv; charset=utf-8"
+        else:
+            body = json.dumps(payload, sort_keys=True, default=str).encode()
+            media = "application/json"
+        tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+        if tag in wanted or "*" in wanted:
+            return Response(status_code=304, headers={"ETag": tag})
+        return Response(body, media_type=media, headers={"ETag": tag})
+
+    def page(items: list, limit: int, offset: int) -> dict:
+        return {"items": items[offset: offset + limit], "total": len(items), "limit": limit, "offset": offset}
+
+    limit_q = Query(100, ge=1, le=MAX_LIMIT, description="Items per page.")
+    offset_q = Query(0, ge=0, description="Items to skip.")
+    format_q = Query("json", pattern="^(json|csv)$", description="json (default) or csv (spreadsheet-safe).")
+
+    # --- the API -------------------------------------------------------------------------
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    def openapi(user: Account = viewer) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/api/v1/orgs", summary="Organisations with results")
+    def api_orgs(request: Request, user: Account = viewer, limit: int = limit_q, offset: int = offset_q,
+                 format: str = format_q) -> Response:
+        with reading() as raw:
+            return respond(request, page(data.orgs(raw), limit, offset))
+
+    @app.get("/api/v1/indicators", summary="Indicators with results")
+    def api_indicators(request: Request, user: Account = viewer, limit: int = limit_q, offset: int = offset_q,
+                       format: str = format_q) -> Response:
+        with reading() as raw:
+            items = data.indicators(raw, registry)
+        for item in items:
+            item["key_questions"] = ";".join(item["key_questions"]) if request.query_params.get("format") == "csv" \
+                else item["key_questions"]
+        return respond(request, page(items, limit, offset))
+
+    @app.get("/api/v1/orgs/{org}/indicators/{indicator}/spc", summary="One SPC series as stored")
+    def api_spc(request: Request, org: str, indicator: str, user: Account = viewer,
+                grain: str = Query("month", pattern="^(month|week)$"), site: str | None = None,
+                format: str = format_q) -> Response:
+        with reading() as raw:
+            result = data.spc(raw, org, indicator, grain, site or None, edition(user))
+        return respond(request, result, pd.DataFrame(result["points"]))
+
+    @app.get("/api/v1/indicators/{indicator}/funnel", summary="A funnel plot's units and limits")
+    def api_funnel(request: Request, indicator: str, user: Account = viewer, period: str | None = None,
+                   format: str = format_q) -> Response:
+        with reading() as raw:
+            result = data.funnel(raw, indicator, period or None, edition(user))
+        return respond(request, result, pd.DataFrame(result["units"]))
+
+    @app.get("/api/v1/orgs/{org}/alerts", summary="Special-cause concerns and mortality alerts")
+    def api_alerts(request: Request, org: str, user: Account = viewer, limit: int = limit_q,
+                   offset: int = offset_q, format: str = format_q) -> Response:
+        with reading() as raw:
+            return respond(request, page(data.alerts(raw, org, edition(user)), limit, offset))
+
+    @app.get("/api/v1/orgs/{org}/ratings", summary="Stored CQC-style ratings, every inspection")
+    def api_ratings(request: Request, org: str, user: Account = viewer, limit: int = limit_q,
+                    offset: int = offset_q, format: str = format_q) -> Response:
+        with reading() as raw:
+            return respond(request, page(data.ratings(raw, org), limit, offset))
+
+    @app.get("/api/v1/audit", summary="The audit log, newest first (admins)")
+    def api_audit(request: Request, user: Account = admin, limit: int = limit_q, offset: int = offset_q,
+                  format: str = format_q) -> Response:
+        with reading() as raw:
+            rows = store.audit_rows(raw, limit, offset)
+        return respond(request, {"items": rows, "limit": limit, "offset": offset})
+
+    # --- pages -----------------------------------------------------------------------------
+    def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return HTMLResponse(env.get_template(template).render(**context), status_code=status)
+
+    def sign_in_form(message: str | None = None, status: int = 200, name: str = "") -> HTMLResponse:
+        token = secrets.token_urlsafe(32)
+        response = render("sign_in.html", status=status, csrf=token, message=message, name=name, user=None)
+        cookie(response, CSRF_COOKIE, token)
+        return response
+
+    @app.get("/sign-in", response_class=HTMLResponse, include_in_schema=False)
+    def sign_in_page() -> HTMLResponse:
+        return sign_in_form()
+
+    @app.post("/sign-in", include_in_schema=False)
+    def sign_in(request: Request, name: str = Form(""), password: str = Form(""),
+                csrf: str = Form("")) -> Response:
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(csrf.encode(), expected.encode()):
+            return error(request, 403, "the form has expired or did not come from this site; sign in again")
+        name = name.strip()[:64]
+        with writing() as raw:
+            if store.recent_failures(raw, name) >= store.MAX_FAILURES:
+                store.audit(raw, name, "sign_in.refused", "rate limit")
+                blocked = True
+            else:
+                blocked = False
+                user = store.verify_password(raw, name, password)
+                if user is None:
+                    store.audit(raw, name, "sign_in.failed")
+                else:
+                    secret, _ = store.start_session(raw, user)
+                    store.audit(raw, user.name, "sign_in")
+        if blocked:
+            return sign_in_form("Too many failed attempts for this name; wait 15 minutes.", 429, name)
+        if user is None:
+            return sign_in_form("Name or password not recognised.", 401, name)
+        response = RedirectResponse("/", status_code=303)
+        cookie(response, SESSION_COOKIE, secret, max_age=store.SESSION_HOURS * 3600)
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    @app.post("/sign-out", include_in_schema=False)
+    def sign_out(request: Request, csrf: str = Form(""), user: Account = viewer) -> Response:
+        expected = getattr(request.state, "csrf", None)
+        if not expected or not secrets.compare_digest(csrf.encode(), expected.encode()):
+            return error(request, 403, "the form has expired or did not come from this site")
+        with writing() as raw:
+            store.end_session(raw, request.cookies.get(SESSION_COOKIE, ""))
+            store.audit(raw, user.name, "sign_out")
+        response = RedirectResponse("/sign-in", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    def chrome(request: Request, user: Account) -> dict:
+        return {"user": user, "csrf": getattr(request.state, "csrf", None), "edition": edition(user)}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request, user: Account = viewer) -> HTMLResponse:
+        with reading() as raw:
+            organisations = data.orgs(raw)
+        return render("home.html", orgs=organisations, **chrome(request, user))
+
+    @app.get("/orgs/{org}", response_class=HTMLResponse, include_in_schema=False)
+    def trust_page(request: Request, org: str, user: Account = viewer) -> HTMLResponse:
+        from wardwatch.render.icons import assurance_icon_svg, variation_icon_svg
+
+        with reading() as raw:
+            groups = data.overview(raw, org, edition(user), registry)
+            name = data.org_name(raw, org)
+            plan = data.actions(raw, org)
+        for _, rows in groups:
+            for row in rows:
+                row["variation_svg"] = variation_icon_svg(row["variation"], row["improvement"], size=28) \
+                    if row["variation"] else ""
+                row["assurance_svg"] = assurance_icon_svg(row["assurance"], size=28) if row["assurance"] else ""
+        return render("overview.html", org=org, org_name=name, groups=groups, actions=plan, **chrome(request, user))
+
+    @app.get("/orgs/{org}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
+    def indicator_page(request: Request, org: str, indicator: str, user: Account = viewer,
+                       grain: str = Query("month", pattern="^(month|week)$"),
+                       site: str | None = None) -> HTMLResponse:
+        from wardwatch.render.results import plot_spc
+        from wardwatch.report.meta import as_meta
+
+        meta = as_meta(indicator, registry.get(indicator))
+        with reading() as raw:
+            result = data.spc(raw, org, indicator, grain, site or None, edition(user))
+            stored = data.spc_result(raw, org, indicator, grain, site or None, edition(user))
+            name = data.org_name(raw, org)
+        chart = plot_spc(stored, title=meta.title) if stored is not None else ""
+        query = {"grain": grain, "format": "csv", **({"site": site} if site else {})}
+        csv_link = f"/api/v1/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/spc?{urlencode(query)}"
+        return render("indicator.html", org=org, org_name=name, meta=meta, result=result, chart=chart,
+                      csv_link=csv_link, **chrome(request, user))
+
+    return app
