@@ -451,7 +451,8 @@ def match_columns(contract: Contract, header: tuple[str, ...]) -> dict[str, tupl
                 continue
             # a temporal column read from its own temporal name beats the same name read as plain
             # text; a date + time pair beats a date alone
-            rank = {"pair": 3, "stamp": 2, "date": 1, "plain": 0}[cand.kind] if column.dtype in ("timestamp", "date") else 0
+            temporal = column.dtype in ("timestamp", "date")
+            rank = {"pair": 3, "stamp": 2, "date": 1, "plain": 0}[cand.kind] if temporal else 0
             scored.append((-score, -rank, not column.required, order[column.name], cand, column.name))
     scored.sort(key=lambda t: t[:4])
     chosen: dict[str, tuple[_Candidate, float]] = {}
@@ -761,13 +762,11 @@ def suggest(path: Path, dataset: str, sheet: str | None = None) -> Suggestion:
             cand, score = chosen[column.name]
             entries.append(_entry(dataset, column, cand, score, table))
         elif column.required:
-            entries.append(Entry(column.name, [], (), [
-                f"CONFIRM: required, but no column of the file looks like it; write its source column "
-                f"here and remove the #"
-            ]))
+            missing = "CONFIRM: required, but no column of the file looks like it; write its source column here "
+            entries.append(Entry(column.name, [], (), [missing + "and remove the #"]))
         else:
-            entries.append(Entry(column.name, [], (), [], ["optional; no column of the file looks like it "
-                                                             "(loads blank)"]))
+            absent = "optional; no column of the file looks like it (loads blank)"
+            entries.append(Entry(column.name, [], (), [], [absent]))
     used = {s for e in entries for s in e.sources}
     unused = [h for h in table.header if h not in used]
     result = Suggestion(dataset, table, entries, unused)
@@ -800,8 +799,8 @@ def render(s: Suggestion) -> str:
         lines.append("# CONFIRM: the file has no data rows: formats and codes could not be checked.")
     lines += [
         f"{s.dataset}:",
-        f"  file: {_q(_file_pattern(t.path.name))}  # this file's name; a pattern such as \"ed_*.csv\" also "
-        "matches later extracts",
+        f"  file: {_q(_file_pattern(t.path.name))}  # this file's name; a pattern such as \"ed_*.csv\" also matches "
+        + "later extracts",
     ]
     if t.kind == "sheet":
         lines.append(f"  sheet: {_q(t.sheet or '')}")
