@@ -402,3 +402,15 @@ def test_force_replaces_and_header_only_file_is_marked(tmp_path: Path, cli) -> N
     text = out.read_text(encoding="utf-8")
     assert "the file has no data rows" in text and "the file has no data rows" in result.output
     assert "attendance_id: \"Attendance ID\"" in text
+
+
+def test_wrong_dataset_hint(tmp_path: Path, cli) -> None:
+    path = tmp_path / "wte.csv"
+    path.write_text("Trust Code,Staff Group,Month,Establishment WTE,In Post WTE\nRXA,nursing,2025-02-01,10,9\n",
+                    encoding="utf-8")
+    result = cli("map", "suggest", path, "--dataset", "sepsis_episodes", "--out", tmp_path / "m.yaml")
+    assert result.exit_code == 0, result.output
+    assert "is --dataset right? The header looks more like staffing (5 columns matched)" in result.output
+    right = cli("map", "suggest", path, "--dataset", "staffing", "--out", tmp_path / "s.yaml")
+    assert "is --dataset right" not in right.output
+    assert "CONFIRM" not in right.output

@@ -79,6 +79,7 @@ def _print(result, out: Path) -> None:
         console.print("CONFIRM: the file has no data rows: formats and codes could not be checked.", soft_wrap=True)
     for key, message in result.confirm:
         console.print(f"{escape(key)}: {escape(message)}", soft_wrap=True, highlight=False)
+    _dataset_hint(result, console)
     if result.unused:
         console.print(f"Columns of the file not used: {escape(', '.join(result.unused))}", soft_wrap=True)
     n = len(result.confirm)
@@ -88,3 +89,24 @@ def _print(result, out: Path) -> None:
     else:
         console.print(f"Wrote {out}: every contract column matched; load with "
                       f"wardwatch load FOLDER --db FILE --mapping {out}", soft_wrap=True, highlight=False)
+
+
+def _dataset_hint(result, console) -> None:
+    """When few required columns matched and another contract's names fit the header better."""
+    from wardwatch.contracts.schema import CONTRACTS
+    from wardwatch.mappings.suggest import closest_datasets
+
+    required = CONTRACTS[result.dataset].required_columns
+    here = dict(closest_datasets(result.source.header)).get(result.dataset, 0)
+    if here * 2 >= len(required):
+        return
+    better = [(name, n) for name, n in closest_datasets(result.source.header) if n > here][:2]
+    if not better:
+        return
+    listed = " or ".join(f"{name} ({n} column{'s' if n != 1 else ''} matched)" for name, n in better)
+    console.print(
+        f"Only {here} of the {len(required)} required columns of {result.dataset} matched by name: is --dataset "
+        f"right? The header looks more like {listed}.",
+        soft_wrap=True,
+        highlight=False,
+    )

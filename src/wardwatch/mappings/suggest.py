@@ -778,6 +778,16 @@ def suggest(path: Path, dataset: str, sheet: str | None = None) -> Suggestion:
     return result
 
 
+def closest_datasets(header: tuple[str, ...]) -> list[tuple[str, int]]:
+    """(dataset, columns matched by name with confidence), most first: which contract a header
+    looks like, for a hint when the one asked for matches nothing."""
+    counts = []
+    for name, contract in CONTRACTS.items():
+        matched = match_columns(contract, header)
+        counts.append((name, sum(1 for _cand, score in matched.values() if score == 1.0)))
+    return sorted((c for c in counts if c[1]), key=lambda c: -c[1])
+
+
 def _file_pattern(name: str) -> str:
     """The file's own name as a glob pattern (pattern characters escaped)."""
     return re.sub(r"([*?\[])", r"[\1]", name)
