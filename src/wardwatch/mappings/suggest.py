@@ -528,7 +528,7 @@ def detect_format(values: list[str], kind: str, column: str = "the column") -> F
             first, other = readers[0], readers[1]
             return FormatFinding(
                 first,
-                f"{CONFIRM_DAY_MONTH} (no day above 12 in {len(distinct)} distinct values of {column}); "
+                f"{CONFIRM_DAY_MONTH} (no day above 12 in {_n(len(distinct), 'distinct value')} of {column}); "
                 f"{first!r} (day first) written, use {other!r} if the source writes the month first",
             )
     assert best is not None
@@ -536,9 +536,13 @@ def detect_format(values: list[str], kind: str, column: str = "the column") -> F
     if best[0] * 2 > len(distinct):
         return FormatFinding(None, f"CONFIRM: no {kind} format reads the values of {column} (e.g. "
                                    f"{', '.join(map(repr, bad))}); write its strptime format")
-    return FormatFinding(best[1], f"CONFIRM: {best[0]} of {len(distinct)} distinct values of {column} do not read "
-                                  f"as {best[1]!r} (e.g. {', '.join(map(repr, bad))}); their rows would be "
+    return FormatFinding(best[1], f"CONFIRM: {best[0]} of {_n(len(distinct), 'distinct value')} of {column} do "
+                                  f"not read as {best[1]!r} (e.g. {', '.join(map(repr, bad))}); their rows would be "
                                   "quarantined")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
 
 
 def _order_note(fmt: str, family: tuple[str, ...], values: list[str]) -> str | None:
