@@ -414,3 +414,14 @@ def test_wrong_dataset_hint(tmp_path: Path, cli) -> None:
     right = cli("map", "suggest", path, "--dataset", "staffing", "--out", tmp_path / "s.yaml")
     assert "is --dataset right" not in right.output
     assert "CONFIRM" not in right.output
+
+
+def test_odd_characters_in_names_and_values_keep_the_yaml_readable(tmp_path: Path) -> None:
+    header = ["Attendance\u2028ID", "Note\x00s", "Age"]
+    path = tmp_path / "odd\u2028name.csv"
+    path.write_text(_csv_text(header, [["A1", "x\x85y", "40"]]), encoding="utf-8")
+    result = suggest(path, "ed_attendances")
+    node = yaml.safe_load(result.text)["ed_attendances"]  # not refused, no line folded
+    assert node["columns"]["age"] == "Age"
+    assert node["file"] == "odd\u2028name.csv"
+    assert "Note\\u0000s" in result.text  # the unused column is named in a one-line comment

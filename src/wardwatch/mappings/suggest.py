@@ -633,9 +633,25 @@ def _counted(counter: Counter, codes: list[str]) -> str:
 # --- the suggestion -------------------------------------------------------------------------------
 
 
+# Characters a YAML reader refuses or reads as line breaks (PyYAML's printable set, less NEL and
+# the Unicode line and paragraph separators).
+_NOT_YAML_TEXT = re.compile("[^\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape(char: re.Match) -> str:
+    code = ord(char.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def _q(text: str) -> str:
-    """``text`` as a YAML double-quoted scalar (JSON strings are YAML)."""
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` as a YAML double-quoted scalar (JSON strings are YAML; characters YAML would refuse
+    or fold, such as NUL or U+2028, are written as escapes that read back as the same text)."""
+    return _NOT_YAML_TEXT.sub(_escape, json.dumps(text, ensure_ascii=False))
+
+
+def _comment(text: str) -> str:
+    """``text`` made safe for a one-line YAML comment."""
+    return _NOT_YAML_TEXT.sub(_escape, text)
 
 
 def _temporal_entry(column: Column, cand: _Candidate, table: SourceTable, entry: Entry) -> None:
@@ -842,4 +858,4 @@ def render(s: Suggestion) -> str:
             lines.append(f"      {y}" + (f"  # {tail}" if tail else ""))
     if s.unused:
         lines.append(f"# Columns of the file not used: {', '.join(s.unused)}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(_comment(line) for line in lines) + "\n"
