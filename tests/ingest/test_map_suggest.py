@@ -284,6 +284,16 @@ def test_ecds_example_gives_the_shipped_mapping_columns(tmp_path: Path) -> None:
     assert "1066331000000109" in dict(result.confirm)["ed_attendances.columns.disposal"]
     # the invalid date 31/02/2025 in the file is pointed out, not hidden
     assert "'31/02/2025'" in dict(result.confirm)["ed_attendances.columns.arrival_at"]
+    # the SUS filters apply because the file has their columns
+    assert [(f.column, f.drop_if) for f in got.filters] == [(f.column, f.drop_if) for f in shipped.filters]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / EXAMPLE.name).write_bytes(EXAMPLE.read_bytes())
+    mapping = tmp_path / "suggested.yaml"
+    mapping.write_text(result.text, encoding="utf-8")
+    ed = load(folder, tmp_path / "wh.duckdb", mapping=mapping)["ed_attendances"]
+    # the same counts as the shipped mapping gives (test_mappings.test_ecds_example_counts)
+    assert (ed.read, ed.loaded, ed.quarantined, ed.filtered) == (30, 25, 3, 2)
 
 
 def test_xlsx_sheet(tmp_path: Path) -> None:

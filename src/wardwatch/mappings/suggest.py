@@ -219,6 +219,9 @@ class Suggestion:
     source: SourceTable
     entries: list[Entry]
     unused: list[str]
+    #: (source column, values dropped, shipped mapping name): filters of a shipped mapping whose
+    #: column the file has (SUS_Excluded, Der_Dupe_Flag of an ECDS extract)
+    filters: list[tuple[str, tuple[str, ...], str]] = field(default_factory=list)
     text: str = ""
 
     @property
@@ -536,8 +539,8 @@ def detect_format(values: list[str], kind: str, column: str = "the column") -> F
     if best[0] * 2 > len(distinct):
         return FormatFinding(None, f"CONFIRM: no {kind} format reads the values of {column} (e.g. "
                                    f"{', '.join(map(repr, bad))}); write its strptime format")
-    return FormatFinding(best[1], f"CONFIRM: {best[0]} of {_n(len(distinct), 'distinct value')} of {column} do "
-                                  f"not read as {best[1]!r} (e.g. {', '.join(map(repr, bad))}); their rows would be "
+    return FormatFinding(best[1], f"CONFIRM: {best[0]} of {_n(len(distinct), 'distinct value')} of {column} "
+                                  f"{'does' if best[0] == 1 else 'do'} not read as {best[1]!r} (e.g. {', '.join(map(repr, bad))}); their rows would be "
                                   "quarantined")
 
 
@@ -577,6 +580,22 @@ def _shipped_codes(dataset: str, target: str) -> dict[str, tuple[str | None, str
                 for code, to in col.values.items():
                     found.setdefault(code, (to, name))
     return found
+
+
+def shipped_filters(dataset: str, header: tuple[str, ...]) -> list[tuple[str, tuple[str, ...], str]]:
+    """Filters of the shipped mappings of ``dataset`` whose column is in ``header`` (by name,
+    without regard to case): (column as in the header, values dropped, shipped mapping name)."""
+    by_lower = {h.lower(): h for h in header}
+    found: dict[str, tuple[str, tuple[str, ...], str]] = {}
+    for name in shipped_names():
+        dataset_mapping = load_mapping(name).datasets.get(dataset)
+        if dataset_mapping is None:
+            continue
+        for row_filter in dataset_mapping.filters:
+            column = by_lower.get(row_filter.column.lower())
+            if column is not None and column not in found:
+                found[column] = (column, row_filter.drop_if, name)
+    return list(found.values())
 
 
 def _plain_int(value: str) -> int | None:
@@ -788,8 +807,10 @@ def suggest(path: Path, dataset: str, sheet: str | None = None) -> Suggestion:
             absent = "optional; no column of the file looks like it (loads blank)"
             entries.append(Entry(column.name, [], (), [], [absent]))
     used = {s for e in entries for s in e.sources}
+    filters = shipped_filters(dataset, table.header)
+    used |= {f[0] for f in filters}
     unused = [h for h in table.header if h not in used]
-    result = Suggestion(dataset, table, entries, unused)
+    result = Suggestion(dataset, table, entries, unused, filters)
     result.text = render(result)
     if result.complete:
         from wardwatch.mappings import parse_mapping
@@ -839,6 +860,11 @@ def render(s: Suggestion) -> str:
         lines.append(f"  delimiter: {_q(t.delimiter or ',')}")
     lines.append(f"  timezone: {DEFAULT_TIMEZONE}  # the zone of the source's clock times (not detectable; "
                  "UTC for a system that logs in UTC)")
+    if s.filters:
+        lines.append("  filters:  # as in the shipped mapping named on each: rows dropped and counted, not quarantined")
+        for column, drop_if, name in s.filters:
+            dropped = ", ".join(_q(v) for v in drop_if)
+            lines += [f"    - column: {_q(column)}  # {name}", f"      drop_if: [{dropped}]"]
     lines.append("  columns:")
     for e in s.entries:
         inlined = [m for messages in e.inline.values() for m in messages]
