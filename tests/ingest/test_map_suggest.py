@@ -435,3 +435,14 @@ def test_odd_characters_in_names_and_values_keep_the_yaml_readable(tmp_path: Pat
     assert node["columns"]["age"] == "Age"
     assert node["file"] == "odd\u2028name.csv"
     assert "Note\\u0000s" in result.text  # the unused column is named in a one-line comment
+
+
+def test_rows_read_are_bounded_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wardwatch.mappings.suggest as module
+
+    monkeypatch.setattr(module, "MAX_ROWS", 3)
+    path = tmp_path / "many.csv"
+    path.write_text(_csv_text(TRUST_HEADER, trust_rows()), encoding="utf-8")
+    result = suggest(path, "ed_attendances")
+    assert len(result.source.rows) == 3 and result.source.truncated
+    assert "3 data rows read; the file has more" in result.text

@@ -518,13 +518,19 @@ def detect_format(values: list[str], kind: str, column: str = "the column") -> F
     distinct = sorted(set(values))
     if not distinct:
         return FormatFinding(None, f"CONFIRM: {column} has no values to detect the format from")
-    best: tuple[int, str] | None = None
+    # A format that fails on a sample of the values fails on all of them: only the formats that
+    # read the whole sample are tried on every value (a large file has thousands of timestamps).
+    sample = distinct if len(distinct) <= 500 else distinct[:: len(distinct) // 500 + 1]
+    best: tuple[float, str] | None = None  # (share of values unreadable, format)
     for family in _families(kind):
-        failures = [_unreadable(distinct, f) for f in family]
-        readers = [f for f, n in zip(family, failures, strict=True) if n == 0]
-        for f, n in zip(family, failures, strict=True):
-            if best is None or n < best[0]:
-                best = (n, f)
+        shares = []
+        for f in family:
+            missed = _unreadable(sample, f)
+            shares.append(missed / len(sample) if missed else _unreadable(distinct, f) / len(distinct))
+        readers = [f for f, share in zip(family, shares, strict=True) if share == 0]
+        for f, share in zip(family, shares, strict=True):
+            if best is None or share < best[0]:
+                best = (share, f)
         if len(readers) == 1:
             return FormatFinding(readers[0], note=_order_note(readers[0], family, distinct))
         if len(readers) > 1:
@@ -535,6 +541,7 @@ def detect_format(values: list[str], kind: str, column: str = "the column") -> F
                 f"{first!r} (day first) written, use {other!r} if the source writes the month first",
             )
     assert best is not None
+    best = (_unreadable(distinct, best[1]), best[1])
     bad = _first_unreadable(distinct, best[1], 3)
     if best[0] * 2 > len(distinct):
         return FormatFinding(None, f"CONFIRM: no {kind} format reads the values of {column} (e.g. "
@@ -837,7 +844,7 @@ def _file_pattern(name: str) -> str:
 def render(s: Suggestion) -> str:
     t = s.source
     read = f"{len(t.rows):,} data row{'s' if len(t.rows) != 1 else ''}" + (
-        f" (the first {MAX_ROWS:,}; later rows were not read)" if t.truncated else "")
+        " read; the file has more" if t.truncated else "")
     how = f"sheet {t.sheet!r}" if t.kind == "sheet" else f"{t.encoding}, {t.delimiter!r}-delimited"
     lines = [
         f"# Suggested by `wardwatch map suggest` for dataset {s.dataset} from {t.path.name}",
