@@ -333,6 +333,13 @@ def test_encoding_and_delimiter_detection(tmp_path: Path) -> None:
     undefined.write_bytes(b"a,b\n\x81\xff\xfe,2\n")  # 0x81 is not a cp1252 character, nor utf-8
     with pytest.raises(InputError, match="neither utf-8 nor cp1252"):
         detect_encoding(undefined)
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("a,b\n1,2\n".encode("utf-16"))
+    with pytest.raises(InputError, match="is UTF-16 text"):
+        detect_encoding(utf16)
+    utf16.write_bytes("a,b\n1,2\n".encode("utf-16-le"))  # no byte order mark: NUL bytes give it away
+    with pytest.raises(InputError, match="holds NUL bytes"):
+        detect_encoding(utf16)
     semi = tmp_path / "semi.csv"
     semi.write_text(_csv_text(TRUST_HEADER, trust_rows(), delimiter=";"), encoding="utf-8")
     result = suggest(semi, "ed_attendances")
@@ -381,6 +388,7 @@ def test_detect_format(values: list[str], kind: str, expected: str | None, confi
         ("\n\nA,B\n", ["{tmp}/x.csv", "--out", "{tmp}/m.yaml"], "the first line is blank; a CSV file needs a header"),
         ("1,2019-01-01\n", ["{tmp}/x.csv", "--out", "{tmp}/m.yaml"], "not column names"),
         ("a,b,A\n", ["{tmp}/x.csv", "--out", "{tmp}/m.yaml"], "appears twice"),
+        ('a,b\n"1,2\n', ["{tmp}/x.csv", "--out", "{tmp}/m.yaml"], "not readable as CSV"),
         ("a,b\n", ["{tmp}/x.csv", "--out", "{tmp}/nowhere/m.yaml"], "folder {tmp}/nowhere does not exist"),
         ("a,b\n", ["{tmp}/x.csv", "--out", "{tmp}"], "is a folder"),
         ("a,b\n", ["{tmp}/x.csv", "--out", "{tmp}/m.csv"], "ends in .yaml or .yml"),
@@ -427,14 +435,14 @@ def test_wrong_dataset_hint(tmp_path: Path, cli) -> None:
 
 
 def test_odd_characters_in_names_and_values_keep_the_yaml_readable(tmp_path: Path) -> None:
-    header = ["Attendance\u2028ID", "Note\x00s", "Age"]
+    header = ["Attendance\u2028ID", "Note\x7fs", "Age"]
     path = tmp_path / "odd\u2028name.csv"
     path.write_text(_csv_text(header, [["A1", "x\x85y", "40"]]), encoding="utf-8")
     result = suggest(path, "ed_attendances")
     node = yaml.safe_load(result.text)["ed_attendances"]  # not refused, no line folded
     assert node["columns"]["age"] == "Age"
     assert node["file"] == "odd\u2028name.csv"
-    assert "Note\\u0000s" in result.text  # the unused column is named in a one-line comment
+    assert "Note\\u007fs" in result.text  # the unused column is named in a one-line comment
 
 
 def test_rows_read_are_bounded_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

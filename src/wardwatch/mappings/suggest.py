@@ -242,7 +242,16 @@ class Suggestion:
 def detect_encoding(path: Path) -> str:
     """utf-8-sig (UTF-8 with a byte order mark), utf-8 or cp1252: the first that decodes every byte."""
     with path.open("rb") as handle:
-        bom = handle.read(3) == codecs.BOM_UTF8
+        start = handle.read(3)
+        bom = start == codecs.BOM_UTF8
+        if start[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise InputError(f"{path}: the file is UTF-16 text; save it as UTF-8 CSV (the loader reads utf-8, "
+                             "utf-8-sig or cp1252)")
+        handle.seek(0)
+        while chunk := handle.read(1 << 20):
+            if b"\x00" in chunk:
+                raise InputError(f"{path}: the file holds NUL bytes, so it is not CSV text (UTF-16 without a byte "
+                                 "order mark, or a binary file?); save it as UTF-8 CSV")
     for encoding in ("utf-8", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         try:
@@ -289,7 +298,7 @@ def _read_csv(path: Path) -> SourceTable:
             raise InputError(f"{path}: the first line is blank; a CSV file needs a header row naming its columns")
         delimiter = _delimiter(first)
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             raw = next(reader)
             header = tuple(n.strip().lstrip("\ufeff").strip() or f"column{i + 1}" for i, n in enumerate(raw))
