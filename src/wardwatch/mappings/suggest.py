@@ -321,19 +321,23 @@ def _read_sheet(path: Path, sheet: str | None) -> SourceTable:
 
     from wardwatch.mappings.read import _cell_text
 
+    def unreadable(exc: Exception) -> InputError:
+        return InputError(f"{path}: cannot be read as a spreadsheet ({(str(exc).splitlines() or [''])[0]})")
+
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
-        names = list(book.sheet_names)
-        if sheet is not None and sheet not in names:
-            raise InputError(f"--sheet {sheet!r}: no such sheet in {path.name} (sheets: {', '.join(names)})")
-        if not names:
-            raise InputError(f"{path}: the spreadsheet has no sheets")
-        chosen = sheet if sheet is not None else names[0]
+    except (python_calamine.CalamineError, OSError, ValueError) as exc:
+        raise unreadable(exc) from None
+    names = list(book.sheet_names)
+    if sheet is not None and sheet not in names:
+        raise InputError(f"--sheet {sheet!r}: no such sheet in {path.name} (sheets: {', '.join(names)})")
+    if not names:
+        raise InputError(f"{path}: the spreadsheet has no sheets")
+    chosen = sheet if sheet is not None else names[0]
+    try:
         cells = book.get_sheet_by_name(chosen).to_python(skip_empty_area=False)
     except (python_calamine.CalamineError, OSError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"{path}: cannot be read as a spreadsheet ({str(exc).splitlines()[0]})") from None
+        raise unreadable(exc) from None
     texts = [[(_cell_text(v) or "").strip() for v in row] for row in cells]
     if not texts:
         raise InputError(f"{path}: sheet {chosen!r} is empty; it needs a header row naming its columns")
