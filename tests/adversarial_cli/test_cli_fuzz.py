@@ -35,6 +35,7 @@ BASE: dict[tuple[str, ...], list[str]] = {
     ("synth",): ["--out", "{tmp}/s", "--scale", "small", "--rows", "20", "--format", "csv"],
     ("demo",): ["--scale", "nope"],
     ("mortality",): ["--db", "{tmp}/warehouse.duckdb", "--out", "{tmp}/m"],
+    ("map", "suggest"): ["{tmp}/file.txt", "--dataset", "ed_attendances", "--out", "{tmp}/m.yaml"],
 }
 
 BAD_PATHS = ["", "{tmp}/folder", "{tmp}/nowhere/x.csv", "{tmp}/file.txt/x.csv", "{tmp}/empty.csv"]
