@@ -25,9 +25,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wardwatch.errors import InputError
+from wardwatch.yamlfile import load_yaml
 
 TOP_KEYS = ("org_code", "name", "period", "comparators", "indicators", "action_plan", "ratings")
 INDICATOR_KEYS = ("id", "owner", "accountable", "narrative", "reviewed_at", "escalated_to", "next_review")
@@ -159,22 +158,7 @@ def parse_board(doc: Any, where: str, base: Path) -> BoardConfig:
 
 def load_board(path: Path) -> BoardConfig:
     """Read and validate ``board.yaml``; every error is one line naming the key."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"--config {path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"--config {path}: is a folder; give the board.yaml file") from None
-    except NotADirectoryError:
-        raise InputError(f"--config {path}: a parent of this path is a file, not a folder") from None
-    except UnicodeDecodeError:
-        raise InputError(f"--config {path}: not UTF-8 text") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"--config {path}:{line} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    doc = load_yaml(path, "--config", give="the board.yaml file")
     board = parse_board(doc, str(path), path.parent)
     return BoardConfig(**{**board.__dict__, "source": path})
 

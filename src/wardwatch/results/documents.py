@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
 
 from wardwatch.errors import InputError
 from wardwatch.warehouse import INPUT_DOCUMENTS_TABLE, table_exists, transaction
+from wardwatch.yamlfile import load_yaml
 
 KINDS = ("ratings_history", "action_plan")
 DDL = ("kind VARCHAR, org_code VARCHAR, source VARCHAR, document VARCHAR, sha256 VARCHAR, "
@@ -47,22 +47,7 @@ def _jsonable(value: Any) -> Any:
 
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
     """The YAML mapping in ``path``; one-line errors for a missing, unreadable or malformed file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{what} {path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{what} {path}: is a folder; give the YAML file") from None
-    except NotADirectoryError:
-        raise InputError(f"{what} {path}: a parent of this path is a file, not a folder") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{what} {path}: not UTF-8 text") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{what} {path}:{line} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    doc = load_yaml(path, what)
     if not isinstance(doc, dict):
         raise InputError(f"{what} {path}: expected a YAML mapping at the top")
     return _jsonable(doc)
