@@ -69,6 +69,13 @@ REASONS: tuple[Reason, ...] = (
         "A later event precedes an earlier one (e.g. departure before arrival).",
     ),
     Reason(
+        "nonexistent_local_time",
+        "Local time that does not exist",
+        "A timestamp falls in the hour skipped when the clocks go forward (in the UK 01:00-01:59 on "
+        "the last Sunday of March; in the mapping's `timezone` otherwise): no correctly set clock "
+        "shows it, so its instant, and every interval from it, is unknown.",
+    ),
+    Reason(
         "duplicate_key",
         "Duplicate key in file",
         "Another valid row earlier in the same file has the same key; the first one is kept.",

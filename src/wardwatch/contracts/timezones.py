@@ -1,0 +1,269 @@
+"""Local wall-clock time and its UTC instant: the ``<column>_utc`` columns of the warehouse.
+
+Every timestamp column of a contract is stored twice: as **local wall-clock time** in the
+reporting zone (Europe/London, what the clock on the department wall said; it places an event in
+its day, week and month) and as the **UTC instant** in ``<column>_utc`` (naive, in UTC), from
+which every interval is measured. A stay from 00:30 to 03:30 local on the night the clocks go
+back lasted 4 hours, not 3; on the night they go forward, 2 hours, not 3.
+
+The source's clock times are read in the zone its mapping names (``timezone``, default
+Europe/London). Two kinds of local time need a rule (docs/guide/loading.md, "Clock changes"):
+
+* **Nonexistent** (the hour skipped when the clocks go forward, 01:00-01:59 on the last Sunday of
+  March in the UK): no correctly set clock shows such a time, so the value is a clock or typing
+  fault whose instant cannot be known. The row is quarantined with reason
+  ``nonexistent_local_time`` (``column_name`` names the column), not shifted silently.
+* **Ambiguous** (the hour repeated when the clocks go back, 01:00-01:59 on the last Sunday of
+  October): read as the **first** occurrence (summer time), unless that puts the event before an
+  event the contract orders before it (``order_rules``: departure before arrival) and the second
+  occurrence does not; then the second occurrence is taken. Nothing else says which one it was.
+
+A source in another zone (``timezone: UTC``) gives its instants exactly; the local column then
+holds the Europe/London wall-clock time of that instant.
+
+Offsets come from the IANA time zone database through Python's ``zoneinfo``, turned into a small
+table of local-time segments (one row per clock change from 1900 to 2100) that DuckDB joins to the
+rows with an ASOF join: set-based, no per-row Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from wardwatch.contracts.schema import Contract
+from wardwatch.contracts.validate import quote_ident, quote_literal
+
+#: The zone of the stored local times (period assignment); also the default source zone.
+REPORTING_TIMEZONE = "Europe/London"
+#: Clock changes are tabulated over these years (contract timestamps are 1990-2099).
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100
+NONEXISTENT_REASON = "nonexistent_local_time"
+
+
+def utc_column(name: str) -> str:
+    """The warehouse column holding the UTC instant of timestamp column ``name``."""
+    return f"{name}_utc"
+
+
+def timestamp_columns(contract: Contract) -> tuple[str, ...]:
+    return tuple(c.name for c in contract.columns if c.dtype == "timestamp")
+
+
+def utc_columns(contract: Contract) -> tuple[str, ...]:
+    """The ``<column>_utc`` columns of ``contract``'s table, in contract order."""
+    return tuple(utc_column(c) for c in timestamp_columns(contract))
+
+
+def stored_columns(contract: Contract) -> tuple[str, ...]:
+    """Every column of the warehouse table: the contract's, then the derived UTC ones."""
+    return contract.column_names + utc_columns(contract)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A clock change: at UTC instant ``at`` the offset goes from ``before`` to ``after`` seconds."""
+
+    at: datetime  # naive UTC
+    before: int
+    after: int
+
+
+def _offset(zone: ZoneInfo, utc: datetime) -> int:
+    return int(utc.replace(tzinfo=UTC).astimezone(zone).utcoffset().total_seconds())
+
+
+@lru_cache(maxsize=16)
+def transitions(zone_name: str) -> tuple[Transition, ...]:
+    """Every change of ``zone_name``'s UTC offset from 1900 to 2100 (a day-by-day scan, then a
+    bisection to the second within the day of the change)."""
+    zone = ZoneInfo(zone_name)
+    out: list[Transition] = []
+    day = datetime(_FIRST_YEAR, 1, 1)
+    end = datetime(_LAST_YEAR + 1, 1, 1)
+    step = timedelta(days=1)
+    current = _offset(zone, day)
+    while day < end:
+        nxt = day + step
+        after = _offset(zone, nxt)
+        if after != current:
+            lo, hi = day, nxt  # offset(lo) == current, offset(hi) != current
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(microsecond=0)
+                if _offset(zone, mid) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            changed = _offset(zone, hi)
+            out.append(Transition(hi, current, changed))
+            current = changed
+            if changed != after:  # two changes in one day: look at the rest of it again
+                day = hi
+                continue
+        day = nxt
+    return tuple(out)
+
+
+def local_segments(zone_name: str) -> pd.DataFrame:
+    """Local wall-clock time cut where its reading changes: one row per segment starting at
+    ``local_from`` (in force until the next row's), with the offset of its (first) reading,
+    the offset of the second reading of an ambiguous segment (else NULL), and whether the
+    segment's times do not exist."""
+    zone = ZoneInfo(zone_name)
+    start = datetime(_FIRST_YEAR - 1, 1, 1)
+    rows: list[tuple[datetime, int, int | None, bool]] = [(datetime(1, 1, 1), _offset(zone, start), None, False)]
+    for t in transitions(zone_name):
+        before, after = timedelta(seconds=t.before), timedelta(seconds=t.after)
+        if t.after > t.before:
+            # [at+before, at+after) is skipped: nonexistent
+            rows.append((t.at + before, t.before, None, True))
+            rows.append((t.at + after, t.after, None, False))
+        else:
+            # [at+after, at+before) happens twice: first with `before`, then with `after`
+            rows.append((t.at + after, t.before, t.after, False))
+            rows.append((t.at + before, t.after, None, False))
+    frame = pd.DataFrame(rows, columns=["local_from", "offset_s", "second_offset_s", "nonexistent"])
+    frame["local_from"] = frame["local_from"].astype("datetime64[us]")
+    frame["second_offset_s"] = frame["second_offset_s"].astype("Int64")
+    return frame
+
+
+def utc_segments(zone_name: str) -> pd.DataFrame:
+    """UTC time cut at each clock change: ``utc_from`` and the offset in force from then on."""
+    zone = ZoneInfo(zone_name)
+    rows = [(datetime(1, 1, 1), _offset(zone, datetime(_FIRST_YEAR - 1, 1, 1)))]
+    rows += [(t.at, t.after) for t in transitions(zone_name)]
+    frame = pd.DataFrame(rows, columns=["utc_from", "offset_s"])
+    frame["utc_from"] = frame["utc_from"].astype("datetime64[us]")
+    return frame
+
+
+def to_utc(local: datetime, zone_name: str = REPORTING_TIMEZONE) -> datetime | None:
+    """The UTC instant (naive) of a local wall-clock time by this module's rules, without the
+    order rule: ambiguous -> first occurrence; nonexistent -> None. For one value (tests, docs)."""
+    segments = local_segments(zone_name)
+    row = segments[segments.local_from <= pd.Timestamp(local)].iloc[-1]
+    if row.nonexistent:
+        return None
+    return local - timedelta(seconds=int(row.offset_s))
+
+
+def _segments_table(con: Any, zone_name: str, kind: str) -> str:
+    """A temp table of ``local_segments``/``utc_segments`` for ``zone_name`` on ``con``."""
+    safe = "".join(ch if ch.isalnum() else "_" for ch in zone_name)
+    table = quote_ident(f"__ww_tz_{kind}_{safe}")
+    frame = local_segments(zone_name) if kind == "local" else utc_segments(zone_name)
+    con.register("__ww_tz_frame", frame)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM __ww_tz_frame")
+    finally:
+        con.unregister("__ww_tz_frame")
+    return table
+
+
+def stage_utc(con: Any, checked: str, contract: Contract, zone_name: str = REPORTING_TIMEZONE) -> None:
+    """Give the staged table ``checked`` (``__row``, the typed contract columns, ``__reason``,
+    ``__column``) its ``<column>_utc`` columns, reading its timestamps as wall-clock time in
+    ``zone_name``:
+
+    * rows still valid with a nonexistent local time get reason ``nonexistent_local_time``
+      (first such column in contract order in ``__column``);
+    * ambiguous times take the first occurrence, or the second when only that keeps the event
+      after the events ordered before it;
+    * when ``zone_name`` is not Europe/London, the local columns are rewritten as Europe/London
+      wall-clock time of the instant.
+    """
+    columns = timestamp_columns(contract)
+    if not columns:
+        return
+    segments = _segments_table(con, zone_name, "local")
+    side = quote_ident(f"__ww_tz_rows_{contract.name}")
+    selects = ["c.__row"]
+    joins = []
+    for i, name in enumerate(columns):
+        col, s = f"c.{quote_ident(name)}", f"s{i}"
+        selects += [
+            f"{col} - to_seconds({s}.offset_s) AS {quote_ident(utc_column(name))}",
+            f"{col} - to_seconds({s}.second_offset_s) AS {quote_ident('__second_' + name)}",
+            f"coalesce({s}.nonexistent, FALSE) AS {quote_ident('__gap_' + name)}",
+        ]
+        joins.append(f"ASOF LEFT JOIN {segments} AS {s} ON {col} >= {s}.local_from")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {side} AS SELECT {', '.join(selects)} FROM {checked} AS c {' '.join(joins)}"
+    )
+    # Ambiguous later events: the second occurrence when the first precedes an earlier event and
+    # the second does not (rules in contract order, so an earlier event is settled first).
+    for rule in contract.order_rules:
+        if rule.later not in columns or rule.earlier not in columns:
+            continue
+        later, earlier = quote_ident(utc_column(rule.later)), quote_ident(utc_column(rule.earlier))
+        second = quote_ident("__second_" + rule.later)
+        con.execute(
+            f"UPDATE {side} SET {later} = {second} "
+            f"WHERE {second} IS NOT NULL AND {later} < {earlier} AND {second} >= {earlier}"
+        )
+    gaps = [quote_ident("__gap_" + n) for n in columns]
+    where_gap = " ".join(f"WHEN t.{g} THEN {quote_literal(n)}" for g, n in zip(gaps, columns))
+    con.execute(
+        f"UPDATE {checked} AS c SET __reason = {quote_literal(NONEXISTENT_REASON)}, __column = CASE {where_gap} END "
+        f"FROM {side} AS t WHERE t.__row = c.__row AND c.__reason IS NULL AND ({' OR '.join('t.' + g for g in gaps)})"
+    )
+    for name in columns:
+        con.execute(f"ALTER TABLE {checked} ADD COLUMN IF NOT EXISTS {quote_ident(utc_column(name))} TIMESTAMP")
+    sets = [f"{quote_ident(utc_column(n))} = t.{quote_ident(utc_column(n))}" for n in columns]
+    if zone_name != REPORTING_TIMEZONE:
+        # The instant is exact; the stored local time is Europe/London's reading of it.
+        london = _segments_table(con, REPORTING_TIMEZONE, "utc")
+        selects, joins = ["t.__row"], []
+        for i, name in enumerate(columns):
+            utc = f"t.{quote_ident(utc_column(name))}"
+            selects.append(f"{utc} + to_seconds(l{i}.offset_s) AS {quote_ident('__local_' + name)}")
+            joins.append(f"ASOF LEFT JOIN {london} AS l{i} ON {utc} >= l{i}.utc_from")
+        local = quote_ident(f"__ww_tz_local_{contract.name}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {local} AS SELECT {', '.join(selects)} FROM {side} AS t {' '.join(joins)}")
+        sets += [f"{quote_ident(n)} = l.{quote_ident('__local_' + n)}" for n in columns]
+        con.execute(
+            f"UPDATE {checked} AS c SET {', '.join(sets)} FROM {side} AS t JOIN {local} AS l ON l.__row = t.__row "
+            f"WHERE t.__row = c.__row"
+        )
+        con.execute(f"DROP TABLE {local}")
+    else:
+        con.execute(f"UPDATE {checked} AS c SET {', '.join(sets)} FROM {side} AS t WHERE t.__row = c.__row")
+    con.execute(f"DROP TABLE {side}")
+
+
+def ensure_utc_columns(con: Any, table: str, contract: Contract, catalog: str | None, name: str) -> None:
+    """Give a warehouse table written before the UTC columns existed its ``<column>_utc`` columns,
+    filled from the stored Europe/London local times (ambiguous: first occurrence; a stored time
+    in the skipped hour, which this loader no longer lets in: read with the offset before the
+    change)."""
+    columns = timestamp_columns(contract)
+    if not columns:
+        return
+    have = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = coalesce(?, current_database()) "
+            "AND schema_name = 'main' AND table_name = ?",
+            [catalog, name],
+        ).fetchall()
+    }
+    missing = [n for n in columns if utc_column(n) not in have]
+    if not missing:
+        return
+    segments = _segments_table(con, REPORTING_TIMEZONE, "local")
+    for col in missing:
+        utc = quote_ident(utc_column(col))
+        con.execute(f"ALTER TABLE {table} ADD COLUMN {utc} TIMESTAMP")
+        con.execute(
+            f"UPDATE {table} AS t SET {utc} = t.{quote_ident(col)} - to_seconds(s.offset_s) "
+            f"FROM (SELECT DISTINCT v.{quote_ident(col)} AS v, g.offset_s FROM {table} AS v "
+            f"ASOF JOIN {segments} AS g ON v.{quote_ident(col)} >= g.local_from) AS s "
+            f"WHERE s.v = t.{quote_ident(col)}"
+        )
