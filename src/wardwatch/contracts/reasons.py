@@ -61,7 +61,8 @@ REASONS: tuple[Reason, ...] = (
     Reason(
         "blank_required_value",
         "Blank required value",
-        "A column that must always have a value is blank.",
+        "A column that must always have a value is blank, or one that must have a value on some rows is "
+        "blank on such a row (the `modality` of an IR(ME)R training record).",
     ),
     Reason(
         "events_out_of_order",

@@ -262,6 +262,10 @@ def row_rules(contract: Contract) -> list[RowRule]:
     for col in contract.columns:
         if not col.nullable and col.name not in key:
             rules.append(RowRule("blank_required_value", col.name, quote_ident(blank_flag(col.name))))
+        elif col.required_when is not None:
+            # blank allowed, except on the rows the predicate picks (a NULL predicate: not picked)
+            cond = f"({quote_ident(blank_flag(col.name))} AND coalesce(({col.required_when[0]}), FALSE))"
+            rules.append(RowRule("blank_required_value", col.name, cond))
     for rule in contract.order_rules:
         # NULL on either side makes the comparison NULL, i.e. not a failure: the rule only
         # applies when both events are recorded.
