@@ -583,7 +583,6 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     dataset = quote_literal(contract.name)
     existed = wh.has_table(contract.name)
     con.execute(create_table_sql(contract, target))
-    ensure_utc_columns(con, target, contract, wh.catalog, contract.name)
     if existed and not wh.has_key_index(contract):
         _check_no_duplicate_keys(wh, contract)
         con.execute(key_index_sql(contract, target))
@@ -710,6 +709,17 @@ def _check_no_duplicate_keys(wh: _Warehouse, contract: Any) -> None:
 def _write_all(wh: _Warehouse, staged: Mapping[str, _Staged], loaded_at: datetime, notify: ProgressCallback) -> dict[str, DatasetLoad]:
     """Write every staged dataset in ONE transaction: all of them are committed, or none."""
     con = wh.con
+    for name, s in staged.items():
+        # A table written before the <column>_utc columns gets them first, in a transaction of its
+        # own: DuckDB refuses to change a table altered earlier in the same transaction.
+        if wh.has_table(name):
+            try:
+                ensure_utc_columns(con, wh.table(name), s.source.contract, wh.catalog, name)
+            except duckdb.Error as exc:
+                raise WardwatchError(
+                    f"{wh.label}: adding the UTC columns to {name} failed ({_first_line(exc)}); nothing was "
+                    "loaded. Fix the cause (disk space?) and load again."
+                ) from None
     con.execute("BEGIN TRANSACTION")
     try:
         if wh.path is not None:

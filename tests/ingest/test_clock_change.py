@@ -295,3 +295,46 @@ def test_london_changes_2019() -> None:
 )
 def test_to_utc_edges(local: datetime, utc: datetime | None) -> None:
     assert to_utc(local) == utc
+
+
+# --- older warehouses and refreshed extracts ------------------------------------------------------
+
+def _one_ed(folder: Path, rows: list[str]) -> None:
+    folder.mkdir(exist_ok=True)
+    _write(folder, "ed_attendances", ED_HEADER, rows)
+
+
+def test_table_without_utc_columns_gets_them_filled(tmp_path: Path) -> None:
+    # a warehouse written before the UTC columns: simulated by dropping them after a load
+    db = tmp_path / "wh.duckdb"
+    _one_ed(tmp_path / "a", [_ed("O1", "2019-10-27 00:30", "2019-10-27 03:40")])
+    load(tmp_path / "a", db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP INDEX ed_attendances_key")
+    for col in ("arrival_at", "initial_assessment_at", "clinician_seen_at", "decision_to_admit_at", "departed_at"):
+        con.execute(f"ALTER TABLE ed_attendances DROP COLUMN {col}_utc")
+    con.close()
+    _one_ed(tmp_path / "b", [_ed("S1", "2019-03-31 00:30", "2019-03-31 04:45")])
+    item = load(tmp_path / "b", db)["ed_attendances"]
+    assert item.added == 1
+    # the unique key index is back
+    assert _rows(db, "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'ed_attendances'") == [
+        ("ed_attendances_key",)
+    ]
+    assert _rows(db, "SELECT attendance_id, arrival_at_utc, departed_at_utc, initial_assessment_at_utc "
+                     "FROM ed_attendances ORDER BY 1") == [
+        ("O1", datetime(2019, 10, 26, 23, 30), datetime(2019, 10, 27, 3, 40), None),
+        ("S1", datetime(2019, 3, 31, 0, 30), datetime(2019, 3, 31, 3, 45), None),
+    ]
+
+
+def test_upsert_rewrites_the_utc_columns(tmp_path: Path) -> None:
+    db = tmp_path / "wh.duckdb"
+    _one_ed(tmp_path / "a", [_ed("O1", "2019-10-27 00:30", "2019-10-27 03:40")])
+    load(tmp_path / "a", db)
+    # the departure corrected from 03:40 to 02:20 GMT: now 2 h 50 min
+    _one_ed(tmp_path / "b", [_ed("O1", "2019-10-27 00:30", "2019-10-27 02:20")])
+    assert load(tmp_path / "b", db, mode="upsert")["ed_attendances"].updated == 1
+    assert _rows(db, "SELECT departed_at, departed_at_utc FROM ed_attendances") == [
+        (datetime(2019, 10, 27, 2, 20), datetime(2019, 10, 27, 2, 20))
+    ]

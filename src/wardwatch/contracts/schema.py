@@ -119,6 +119,12 @@ class Contract:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
+def utc_column(name: str) -> str:
+    """The warehouse column holding the UTC instant of timestamp column ``name`` (written by the
+    loader; wardwatch.contracts.timezones)."""
+    return f"{name}_utc"
+
+
 def _org() -> Column:
     return Column("org_code", "string", pattern=ORG_CODE_PATTERN, description="ODS code of the trust")
 

@@ -36,19 +36,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from wardwatch.contracts.schema import Contract
-from wardwatch.contracts.validate import quote_ident, quote_literal
+from wardwatch.contracts.schema import Contract, utc_column
+from wardwatch.contracts.validate import key_index_name, quote_ident, quote_literal
 
 #: The zone of the stored local times (period assignment); also the default source zone.
 REPORTING_TIMEZONE = "Europe/London"
 #: Clock changes are tabulated over these years (contract timestamps are 1990-2099).
 _FIRST_YEAR, _LAST_YEAR = 1900, 2100
 NONEXISTENT_REASON = "nonexistent_local_time"
-
-
-def utc_column(name: str) -> str:
-    """The warehouse column holding the UTC instant of timestamp column ``name``."""
-    return f"{name}_utc"
 
 
 def timestamp_columns(contract: Contract) -> tuple[str, ...]:
@@ -257,6 +252,10 @@ def ensure_utc_columns(con: Any, table: str, contract: Contract, catalog: str | 
     missing = [n for n in columns if utc_column(n) not in have]
     if not missing:
         return
+    # DuckDB cannot add a column to a table with an index: the key index is dropped here and built
+    # again by the loader, which rebuilds a missing one (wardwatch.ingest._write_dataset).
+    index = quote_ident(key_index_name(contract))
+    con.execute(f"DROP INDEX IF EXISTS {quote_ident(catalog) + '.main.' if catalog else ''}{index}")
     segments = _segments_table(con, REPORTING_TIMEZONE, "local")
     for col in missing:
         utc = quote_ident(utc_column(col))

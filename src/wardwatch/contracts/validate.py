@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from wardwatch.contracts.schema import Column, Contract
+from wardwatch.contracts.schema import Column, Contract, utc_column
 
 #: DuckDB type of each contract type in the warehouse (team brief: shared conventions).
 SQL_TYPES: dict[str, str] = {
@@ -317,8 +317,10 @@ def key_label(contract: Contract) -> str:
 
 
 def create_table_sql(contract: Contract, table: str) -> str:
-    """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order."""
+    """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order, then the
+    UTC instant of each timestamp column (``<column>_utc``, wardwatch.contracts.timezones)."""
     cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.dtype]}" for c in contract.columns)
+    cols += "".join(f", {quote_ident(utc_column(c.name))} TIMESTAMP" for c in contract.columns if c.dtype == "timestamp")
     return f"CREATE TABLE IF NOT EXISTS {table} ({cols})"
 
 
