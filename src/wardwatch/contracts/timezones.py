@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from wardwatch.contracts.schema import Contract, utc_column
@@ -139,6 +140,66 @@ def utc_segments(zone_name: str) -> pd.DataFrame:
     return frame
 
 
+@lru_cache(maxsize=16)
+def local_days(zone_name: str) -> pd.DataFrame:
+    """``local_segments`` by local date, for a hash join on the date instead of an ASOF join on the
+    time (several times faster on millions of rows): per day from 1900 to 2100 the offset at its
+    start (``before_s``) and, on a day with a clock change, the local window ``[window_from_s,
+    window_to_s)`` (seconds after midnight) that is skipped or repeated, and the offset after it
+    (``after_s``; equal to ``before_s`` on ordinary days, whose window is NULL)."""
+    seg = local_segments(zone_name)
+    starts = seg.local_from.to_numpy().astype("datetime64[s]")
+    days = pd.date_range(f"{_FIRST_YEAR}-01-01", f"{_LAST_YEAR}-12-31", freq="D")
+    idx = np.searchsorted(starts, days.to_numpy().astype("datetime64[s]"), side="right") - 1
+    before = seg.offset_s.to_numpy()[idx].astype(np.int64)
+    after = before.copy()
+    window_from = np.full(len(days), -1, dtype=np.int64)
+    window_to = np.full(len(days), -1, dtype=np.int64)
+    first_day = days[0].date()
+    special = (seg.nonexistent | seg.second_offset_s.notna()).to_numpy()
+    for i in np.flatnonzero(special):
+        start = seg.local_from.iloc[i].to_pydatetime()
+        length = int((seg.local_from.iloc[i + 1] - seg.local_from.iloc[i]).total_seconds())
+        day, from_s = start.date(), start.hour * 3600 + start.minute * 60 + start.second
+        while length > 0 and 0 <= (row := (day - first_day).days) < len(days):
+            to_s = min(from_s + length, 86_400)
+            window_from[row], window_to[row], after[row] = from_s, to_s, int(seg.offset_s.iloc[i + 1])
+            length -= to_s - from_s
+            day, from_s = day + timedelta(days=1), 0
+    return pd.DataFrame({
+        "day": days.to_numpy().astype("datetime64[D]"),
+        "before_s": before,
+        "window_from_s": pd.array(np.where(window_from < 0, None, window_from), dtype="Int64"),
+        "window_to_s": pd.array(np.where(window_to < 0, None, window_to), dtype="Int64"),
+        "after_s": after,
+    })
+
+
+def _local_reading_sql(col: str, d: str) -> tuple[str, str, str]:
+    """SQL for a local time ``col`` joined to its ``local_days`` row ``d``: (UTC instant by the
+    first reading, UTC instant of the second reading or NULL, is nonexistent)."""
+    secs = f"(hour({col}) * 3600 + minute({col}) * 60 + second({col}))"
+    window = f"coalesce({secs} >= {d}.window_from_s AND {secs} < {d}.window_to_s, FALSE)"
+    first = f"{col} - to_seconds(CASE WHEN {secs} >= {d}.window_to_s THEN {d}.after_s ELSE {d}.before_s END)"
+    second = f"CASE WHEN {window} AND {d}.after_s < {d}.before_s THEN {col} - to_seconds({d}.after_s) END"
+    gap = f"({window} AND {d}.after_s > {d}.before_s)"
+    return first, second, gap
+
+
+def _days_table(con: Any, zone_name: str) -> str:
+    safe = "".join(ch if ch.isalnum() else "_" for ch in zone_name)
+    table = quote_ident(f"__ww_tz_days_{safe}")
+    con.register("__ww_tz_frame", local_days(zone_name))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(day AS DATE) AS day, before_s, "
+            "window_from_s, window_to_s, after_s FROM __ww_tz_frame"
+        )
+    finally:
+        con.unregister("__ww_tz_frame")
+    return table
+
+
 def to_utc(local: datetime, zone_name: str = REPORTING_TIMEZONE) -> datetime | None:
     """The UTC instant (naive) of a local wall-clock time by this module's rules, without the
     order rule: ambiguous -> first occurrence; nonexistent -> None. For one value (tests, docs)."""
@@ -177,18 +238,19 @@ def stage_utc(con: Any, checked: str, contract: Contract, zone_name: str = REPOR
     columns = timestamp_columns(contract)
     if not columns:
         return
-    segments = _segments_table(con, zone_name, "local")
+    days = _days_table(con, zone_name)
     side = quote_ident(f"__ww_tz_rows_{contract.name}")
     selects = ["c.__row"]
     joins = []
     for i, name in enumerate(columns):
-        col, s = f"c.{quote_ident(name)}", f"s{i}"
+        col, d = f"c.{quote_ident(name)}", f"d{i}"
+        first, second, gap = _local_reading_sql(col, d)
         selects += [
-            f"{col} - to_seconds({s}.offset_s) AS {quote_ident(utc_column(name))}",
-            f"{col} - to_seconds({s}.second_offset_s) AS {quote_ident('__second_' + name)}",
-            f"coalesce({s}.nonexistent, FALSE) AS {quote_ident('__gap_' + name)}",
+            f"{first} AS {quote_ident(utc_column(name))}",
+            f"{second} AS {quote_ident('__second_' + name)}",
+            f"{gap} AS {quote_ident('__gap_' + name)}",
         ]
-        joins.append(f"ASOF LEFT JOIN {segments} AS {s} ON {col} >= {s}.local_from")
+        joins.append(f"LEFT JOIN {days} AS {d} ON {d}.day = CAST({col} AS DATE)")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {side} AS SELECT {', '.join(selects)} FROM {checked} AS c {' '.join(joins)}"
     )
@@ -256,13 +318,11 @@ def ensure_utc_columns(con: Any, table: str, contract: Contract, catalog: str | 
     # again by the loader, which rebuilds a missing one (wardwatch.ingest._write_dataset).
     index = quote_ident(key_index_name(contract))
     con.execute(f"DROP INDEX IF EXISTS {quote_ident(catalog) + '.main.' if catalog else ''}{index}")
-    segments = _segments_table(con, REPORTING_TIMEZONE, "local")
+    days = _days_table(con, REPORTING_TIMEZONE)
     for col in missing:
-        utc = quote_ident(utc_column(col))
+        utc, local = quote_ident(utc_column(col)), quote_ident(col)
+        first, _, _ = _local_reading_sql(f"t.{local}", "d")
         con.execute(f"ALTER TABLE {table} ADD COLUMN {utc} TIMESTAMP")
         con.execute(
-            f"UPDATE {table} AS t SET {utc} = t.{quote_ident(col)} - to_seconds(s.offset_s) "
-            f"FROM (SELECT DISTINCT v.{quote_ident(col)} AS v, g.offset_s FROM {table} AS v "
-            f"ASOF JOIN {segments} AS g ON v.{quote_ident(col)} >= g.local_from) AS s "
-            f"WHERE s.v = t.{quote_ident(col)}"
+            f"UPDATE {table} AS t SET {utc} = {first} FROM {days} AS d WHERE d.day = CAST(t.{local} AS DATE)"
         )
