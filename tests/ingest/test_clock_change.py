@@ -200,6 +200,28 @@ def test_imaging_turnaround_across_the_change(measures) -> None:
     assert _counts(measures, "imaging_report_turnaround_7d", "month") == {"2019-10-01": (1, 2)}
 
 
+@pytest.mark.spark
+def test_same_counts_on_spark(loaded, measures) -> None:
+    """The interval indicators on PySpark over the same warehouse: the hand counts above again."""
+    from wardwatch.engines import spark_over_duckdb
+
+    db, _ = loaded
+    duck = ibis.duckdb.connect(str(db), read_only=True)
+    try:
+        with spark_over_duckdb(duck, ["ed_attendances", "sepsis_episodes", "imaging_requests"]) as spark:
+            on_spark = compute_measures(spark)
+    finally:
+        duck.disconnect()
+    assert _counts(on_spark, "ed_4h", "month") == {"2019-03-01": (1, 1), "2019-04-01": (1, 1), "2019-10-01": (2, 3)}
+    assert _counts(on_spark, "ed_4h", "week") == {"2019-03-25": (1, 1), "2019-04-01": (1, 1), "2019-10-21": (2, 3)}
+    assert _counts(on_spark, "ed_initial_assessment_15min", "month")["2019-10-01"] == (1, 3)
+    assert _counts(on_spark, "imaging_inpatient_scanned_24h", "month") == {"2019-10-01": (1, 2)}
+    assert _counts(on_spark, "imaging_report_turnaround_7d", "month") == {"2019-10-01": (1, 2)}
+    assert _counts(on_spark, "sepsis_antibiotics_1h_news2_7plus", "month") == {
+        "2019-03-01": (1, 1), "2019-10-01": (1, 1),
+    }
+
+
 # --- a source in another zone (mapping `timezone`) -------------------------------------------------
 
 MAPPING = """
