@@ -22,8 +22,9 @@ A source in another zone (``timezone: UTC``) gives its instants exactly; the loc
 holds the Europe/London wall-clock time of that instant.
 
 Offsets come from the IANA time zone database through Python's ``zoneinfo``, turned into a small
-table of local-time segments (one row per clock change from 1900 to 2100) that DuckDB joins to the
-rows with an ASOF join: set-based, no per-row Python.
+table with one row per local date from 1900 to 2100 (its offset, and on a day with a clock change
+the skipped or repeated window) that DuckDB joins to the rows on their date: set-based, no per-row
+Python.
 """
 
 from __future__ import annotations
@@ -210,11 +211,12 @@ def to_utc(local: datetime, zone_name: str = REPORTING_TIMEZONE) -> datetime | N
     return local - timedelta(seconds=int(row.offset_s))
 
 
-def _segments_table(con: Any, zone_name: str, kind: str) -> str:
-    """A temp table of ``local_segments``/``utc_segments`` for ``zone_name`` on ``con``."""
+def _utc_segments_table(con: Any, zone_name: str) -> str:
+    """A temp table of ``utc_segments(zone_name)`` on ``con`` (UTC -> local, an ASOF join: used
+    only for sources in another zone than Europe/London)."""
     safe = "".join(ch if ch.isalnum() else "_" for ch in zone_name)
-    table = quote_ident(f"__ww_tz_{kind}_{safe}")
-    frame = local_segments(zone_name) if kind == "local" else utc_segments(zone_name)
+    table = quote_ident(f"__ww_tz_utc_{safe}")
+    frame = utc_segments(zone_name)
     con.register("__ww_tz_frame", frame)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM __ww_tz_frame")
@@ -276,7 +278,7 @@ def stage_utc(con: Any, checked: str, contract: Contract, zone_name: str = REPOR
     sets = [f"{quote_ident(utc_column(n))} = t.{quote_ident(utc_column(n))}" for n in columns]
     if zone_name != REPORTING_TIMEZONE:
         # The instant is exact; the stored local time is Europe/London's reading of it.
-        london = _segments_table(con, REPORTING_TIMEZONE, "utc")
+        london = _utc_segments_table(con, REPORTING_TIMEZONE)
         selects, joins = ["t.__row"], []
         for i, name in enumerate(columns):
             utc = f"t.{quote_ident(utc_column(name))}"
