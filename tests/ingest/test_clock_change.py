@@ -19,6 +19,7 @@ import ibis
 import pytest
 
 from wardwatch.contracts.timezones import to_utc, transitions
+from wardwatch.errors import InputError
 from wardwatch.indicators.engine import compute_measures
 from wardwatch.ingest import load
 
@@ -360,3 +361,26 @@ def test_upsert_rewrites_the_utc_columns(tmp_path: Path) -> None:
     assert _rows(db, "SELECT departed_at, departed_at_utc FROM ed_attendances") == [
         (datetime(2019, 10, 27, 2, 20), datetime(2019, 10, 27, 2, 20))
     ]
+
+
+def test_offsets_in_the_values_decide_the_repeated_hour(tmp_path: Path) -> None:
+    # With %z each value says its own offset: 01:30+0100 is the first 01:30 (BST, 00:30 UTC),
+    # 01:30+0000 the second (GMT, 01:30 UTC). The same local reading, one hour apart, without a guess.
+    text = MAPPING.format(zone="UTC").replace('"%Y-%m-%d %H:%M"', '"%Y-%m-%d %H:%M%z"')
+    folder = tmp_path / "in"
+    folder.mkdir()
+    row = "Z1,ZFV,ZFV01,1,2019-10-27 01:30+0100,,,2019-10-27 01:30+0000,walk_in,3,40,discharged"
+    (folder / "attendances_oct.csv").write_text(f"{MAPPED_HEADER}\n{row}\n", encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(text, encoding="utf-8")
+    db = tmp_path / "wh.duckdb"
+    assert load(folder, db, mapping=mapping)["ed_attendances"].loaded == 1
+    assert _rows(db, "SELECT arrival_at, arrival_at_utc, departed_at, departed_at_utc FROM ed_attendances") == [
+        (datetime(2019, 10, 27, 1, 30), datetime(2019, 10, 27, 0, 30),
+         datetime(2019, 10, 27, 1, 30), datetime(2019, 10, 27, 1, 30))
+    ]
+    # %z with a zone other than UTC is a mistake in the mapping, refused before anything is read
+    mapping.write_text(MAPPING.format(zone="Europe/London").replace('"%Y-%m-%d %H:%M"', '"%Y-%m-%d %H:%M%z"'),
+                       encoding="utf-8")
+    with pytest.raises(InputError, match=r"%z reads each value's own UTC offset: set ed_attendances.timezone: UTC"):
+        load(folder, tmp_path / "wh2.duckdb", mapping=mapping)

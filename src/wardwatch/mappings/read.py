@@ -235,6 +235,10 @@ def _column_sql(source: SourceFile, col: ColumnMapping) -> tuple[str, str | None
     formats = [col.format] + (list(_SHEET_DATE_FORMATS) if source.kind == "sheet" else [])
     listed = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
     parsed = f"try_strptime({text}, {listed})"
+    if "%z" in col.format:
+        # each value carries its offset: its UTC time, whatever DuckDB's session time zone
+        # (the mapping's timezone is UTC, checked when it is read)
+        parsed = f"timezone('UTC', try_strptime({text}, {quote_literal(col.format)}))"
     # Text that does not match the format is passed on marked, so it fails the contract's
     # reading rule (bad_timestamp / bad_date) instead of being read some other way.
     value = (
