@@ -50,6 +50,7 @@ from wardwatch.contracts.sources import (
     raw_relation_sql,
     record_json_sql,
 )
+from wardwatch.contracts.timezones import REPORTING_TIMEZONE, ensure_utc_columns, stage_utc, stored_columns
 from wardwatch.contracts.validate import (
     checked_select,
     create_table_sql,
@@ -500,6 +501,8 @@ def _stage(
     staged = _Staged(source, file_hash, checked, relation, None, mode=mode)
     if source.mapping is not None:
         _mapped_counts(wh, staged)
+    # <column>_utc of every timestamp; nonexistent local times quarantined (contracts/timezones.py)
+    stage_utc(con, checked, contract, source.mapping.timezone if source.mapping is not None else REPORTING_TIMEZONE)
 
     key_cols = [quote_ident(k) for k in contract.key]
     key_eq = " AND ".join(f"c.{k} = d.{k}" for k in key_cols)
@@ -571,7 +574,7 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     con = wh.con
     target = wh.table(contract.name)
     quarantine = wh.table(QUARANTINE_TABLE)
-    cols = ", ".join(quote_ident(c) for c in contract.column_names)
+    cols = ", ".join(quote_ident(c) for c in stored_columns(contract))
     new_rows = "c.__reason IS NULL"
     if staged.matched is not None:
         new_rows += f" AND c.__row NOT IN (SELECT __row FROM {staged.matched})"
@@ -669,7 +672,7 @@ def _apply_changes(wh: _Warehouse, staged: _Staged, target: str, loaded_at: date
 def _update_from(wh: _Warehouse, contract: Any, target: str, rows: str, where: str = "TRUE") -> int:
     """Overwrite the non-key columns of the stored rows whose key is in ``rows`` (alias c)."""
     key_eq = " AND ".join(f"c.{quote_ident(k)} = t.{quote_ident(k)}" for k in contract.key)
-    values = ", ".join(f"{quote_ident(k)} = c.{quote_ident(k)}" for k in contract.column_names if k not in contract.key)
+    values = ", ".join(f"{quote_ident(k)} = c.{quote_ident(k)}" for k in stored_columns(contract) if k not in contract.key)
     return wh.con.execute(f"UPDATE {target} AS t SET {values} FROM {rows} AS c WHERE {key_eq} AND {where}").fetchone()[0]
 
 
@@ -706,6 +709,17 @@ def _check_no_duplicate_keys(wh: _Warehouse, contract: Any) -> None:
 def _write_all(wh: _Warehouse, staged: Mapping[str, _Staged], loaded_at: datetime, notify: ProgressCallback) -> dict[str, DatasetLoad]:
     """Write every staged dataset in ONE transaction: all of them are committed, or none."""
     con = wh.con
+    for name, s in staged.items():
+        # A table written before the <column>_utc columns gets them first, in a transaction of its
+        # own: DuckDB refuses to change a table altered earlier in the same transaction.
+        if wh.has_table(name):
+            try:
+                ensure_utc_columns(con, wh.table(name), s.source.contract, wh.catalog, name)
+            except duckdb.Error as exc:
+                raise WardwatchError(
+                    f"{wh.label}: adding the UTC columns to {name} failed ({_first_line(exc)}); nothing was "
+                    "loaded. Fix the cause (disk space?) and load again."
+                ) from None
     con.execute("BEGIN TRANSACTION")
     try:
         if wh.path is not None:

@@ -130,6 +130,7 @@ def test_reason_codes_are_stable_snake_case_and_labelled() -> None:
         "implausible_date",
         "blank_required_value",
         "events_out_of_order",
+        "nonexistent_local_time",  # added with the <column>_utc columns, after the other row rules
         "duplicate_key",
         "key_conflict",
     )

@@ -4,6 +4,7 @@ independent of the ingestion module)."""
 from __future__ import annotations
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from wardwatch.contracts.schema import CONTRACTS
@@ -19,7 +20,27 @@ _DTYPES = {
 
 
 def contract_schema(name: str) -> ibis.Schema:
-    return ibis.schema({c.name: _DTYPES[c.dtype] for c in CONTRACTS[name].columns})
+    """The warehouse table's schema: contract columns, then ``<timestamp>_utc`` as the loader adds."""
+    columns = {c.name: _DTYPES[c.dtype] for c in CONTRACTS[name].columns}
+    columns |= {f"{c.name}_utc": "timestamp" for c in CONTRACTS[name].columns if c.dtype == "timestamp"}
+    return ibis.schema(columns)
+
+
+def with_utc(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the missing ``<timestamp>_utc`` columns, computed with pandas (independently of the
+    loader): Europe/London wall-clock time, the repeated autumn hour read as summer time (its first
+    occurrence), a time in the skipped spring hour moved forward to 02:00 (the loader would refuse it)."""
+    frame = frame.copy()
+    for c in CONTRACTS[name].columns:
+        utc = f"{c.name}_utc"
+        if c.dtype != "timestamp" or utc in frame.columns:
+            continue
+        local = pd.to_datetime(frame[c.name])
+        zoned = local.dt.tz_localize(
+            "Europe/London", ambiguous=np.ones(len(local), dtype=bool), nonexistent="shift_forward"
+        )
+        frame[utc] = zoned.dt.tz_convert("UTC").dt.tz_localize(None)
+    return frame
 
 
 def typed_frame(name: str, rows: list[dict]) -> pd.DataFrame:
@@ -48,5 +69,5 @@ def build_warehouse(con: ibis.BaseBackend, frames: dict[str, pd.DataFrame]) -> i
     for name, frame in frames.items():
         con.create_table(name, schema=contract_schema(name), overwrite=True)
         if len(frame):
-            con.insert(name, frame)
+            con.insert(name, with_utc(name, frame))
     return con

@@ -83,6 +83,8 @@ def test_typed_table_has_contract_columns_in_order_and_types(tmp_path: Path, dat
     with duckdb.connect(str(db), read_only=True) as con:
         described = con.execute(f'DESCRIBE "{dataset}"').fetchall()
     expected = [(c.name, DUCKDB_TYPES[c.dtype]) for c in CONTRACTS[dataset].columns]
+    # then the UTC instant of every timestamp column, in contract order (contracts/timezones.py)
+    expected += [(f"{c.name}_utc", "TIMESTAMP") for c in CONTRACTS[dataset].columns if c.dtype == "timestamp"]
     assert [(name, dtype) for name, dtype, *_ in described] == expected
 
 

@@ -253,7 +253,9 @@ def test_conditional_fields_on_hand_made_tables() -> None:
          "emergency", "other", 1, False, False)
         for i in range(10)
     ]
-    con.executemany("INSERT INTO admissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", spells)
+    # contract columns named: the table also has the loader's <timestamp>_utc columns (left blank)
+    columns = ", ".join(CONTRACTS["admissions"].column_names)
+    con.executemany(f"INSERT INTO admissions ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", spells)
     training = [  # 4 rows: IR(ME)R with modality, IR(ME)R without (a gap), two mandatory without (fine)
         ("R1", "P1", "ZZZ", "radiography", "Radiographer", "irmer_operator", "CT", "2023-01-01", None, None),
         ("R2", "P1", "ZZZ", "radiography", "Radiographer", "irmer_operator", None, "2023-01-01", None, None),

@@ -175,3 +175,21 @@ def test_activity_happens_only_where_the_site_can_host_it(small_world, frames):
     # no inpatients at a diagnostic centre without beds
     for name in ("sepsis_episodes", "admissions"):
         assert "ZP1302" not in set(frames[name].site_code.dropna()), name
+
+
+def test_no_local_time_in_the_hour_the_clocks_skip(frames):
+    # A real clock never shows 01:00-01:59 on the last Sunday of March (Europe/London); the loader
+    # refuses such times (nonexistent_local_time). Checked with pandas' own zone rules.
+    checked = 0
+    for name, frame in frames.items():
+        for col in frame.columns:
+            if not pd.api.types.is_datetime64_dtype(frame[col]):
+                continue
+            values = frame[col].dropna()
+            zoned = values.dt.tz_localize("Europe/London", ambiguous="NaT", nonexistent="NaT")
+            ambiguous_or_gap = zoned.isna()
+            # the repeated autumn hour is allowed: only the spring hour is a fault
+            gap = ambiguous_or_gap & (values.dt.month == 3)
+            assert not gap.any(), (name, col, values[gap].head().tolist())
+            checked += len(values)
+    assert checked > 10_000

@@ -54,6 +54,8 @@ def _allowed(column: Column) -> str:
         parts.append(f"pattern `{column.pattern}`")
     if column.month_start:
         parts.append("the 1st of a month")
+    if column.required_when is not None:
+        parts.append(f"required when {column.required_when[1]}")
     return "; ".join(parts)
 
 
@@ -85,6 +87,15 @@ def render_contract(contract: Contract) -> str:
             f"| {_cell(_allowed(col))} | {_cell(col.description)} |"
         )
     lines.append("")
+    stamps = [c.name for c in contract.columns if c.dtype == "timestamp"]
+    if stamps:
+        lines.append(
+            "Stored with them, one per timestamp column: "
+            + ", ".join(f"`{c}_utc`" for c in stamps)
+            + " (TIMESTAMP): the UTC instant of the local time, from which intervals are measured "
+            "([Local time and UTC](#local-time-and-utc))."
+        )
+        lines.append("")
     if contract.order_rules:
         lines.append("Order rules (checked when both values are present; equal times are allowed):")
         lines.append("")
@@ -103,6 +114,9 @@ def render_contract(contract: Contract) -> str:
     for reason, columns in seen:
         number += 1
         lines.append(f"{number}. `{reason}`: {', '.join(f'`{c}`' for c in columns)}")
+    if stamps:
+        number += 1
+        lines.append(f"{number}. `nonexistent_local_time`: {', '.join(f'`{c}`' for c in stamps)}")
     key = " + ".join(f"`{k}`" for k in contract.key)
     lines.append(f"{number + 1}. `duplicate_key`: {key}")
     lines.append(f"{number + 2}. `key_conflict`: {key}")
@@ -149,7 +163,8 @@ def render_markdown() -> str:
         "- Surrounding spaces are removed. An empty value is *blank*.",
         (
             "- `timestamp`: `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS` (optionally `.ffffff`), with a space or "
-            "`T` between date and time, no time zone: naive local time. It must be a real date and time."
+            "`T` between date and time, no time zone: naive local time (Europe/London, or the zone a "
+            "mapping names). It must be a real date and time, and exist on that day's clock (below)."
         ),
         "- `date`: `YYYY-MM-DD`, a real date.",
         "- `int`: an optional sign and digits; `40.0` is read as 40, `3.5` is refused.",
@@ -161,6 +176,30 @@ def render_markdown() -> str:
             "converted to Europe/London local time; a timestamp at midnight is accepted as a date), integers "
             "0/1 are accepted as booleans, a float that is NaN counts as blank, a float with a fraction in an "
             "`int` column is refused. Text columns are read as in CSV."
+        ),
+        "",
+        "## Local time and UTC",
+        "",
+        (
+            "Every timestamp is stored twice: as local wall-clock time in Europe/London (the column itself: "
+            "it places the event in its day, week and month) and as its UTC instant (`<column>_utc`), from "
+            "which every interval is measured (4 hours in the department, 1 hour to antibiotics, 24 hours to "
+            "a scan). Across a clock change the two differ: a stay from 00:30 to 03:30 on the night the "
+            "clocks go back lasted 4 hours. Two kinds of local time need a rule (UK: the last Sundays of "
+            "March and October; a mapping's `timezone` brings that zone's changes):"
+        ),
+        "",
+        (
+            "- **Nonexistent** (the hour skipped when the clocks go forward, 01:00-01:59 in the UK): no "
+            "correctly set clock shows it, so the row is refused as `nonexistent_local_time` rather than "
+            "moved by a guess."
+        ),
+        (
+            "- **Ambiguous** (the hour repeated when the clocks go back, 01:00-01:59 in the UK): read as the "
+            "first occurrence (summer time), unless that puts the event before an event its order rule says "
+            "comes first and the second occurrence does not (arrival 01:50 then departure 01:10: the "
+            "departure is the second 01:10, 20 minutes later). The `events_out_of_order` check lets two "
+            "times in the repeated UK hour be in either order."
         ),
         "",
         "## Reason codes, in the order the checks are applied",

@@ -61,12 +61,20 @@ REASONS: tuple[Reason, ...] = (
     Reason(
         "blank_required_value",
         "Blank required value",
-        "A column that must always have a value is blank.",
+        "A column that must always have a value is blank, or one that must have a value on some rows is "
+        "blank on such a row (the `modality` of an IR(ME)R training record).",
     ),
     Reason(
         "events_out_of_order",
         "Events out of order",
         "A later event precedes an earlier one (e.g. departure before arrival).",
+    ),
+    Reason(
+        "nonexistent_local_time",
+        "Local time that does not exist",
+        "A timestamp falls in the hour skipped when the clocks go forward (in the UK 01:00-01:59 on "
+        "the last Sunday of March; in the mapping's `timezone` otherwise): no correctly set clock "
+        "shows it, so its instant, and every interval from it, is unknown.",
     ),
     Reason(
         "duplicate_key",

@@ -74,6 +74,9 @@ class Column:
     #: a date that must fall on the 1st of a month (monthly returns); other days are out of range
     month_start: bool = False
     description: str = ""
+    #: (SQL predicate on the contract's columns, the same in words): a blank allowed elsewhere is
+    #: ``blank_required_value`` on the rows where the predicate holds
+    required_when: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,12 @@ class Contract:
             if c.name == name:
                 return c
         raise KeyError(f"{self.name} has no column {name!r}")
+
+
+def utc_column(name: str) -> str:
+    """The warehouse column holding the UTC instant of timestamp column ``name`` (written by the
+    loader; wardwatch.contracts.timezones)."""
+    return f"{name}_utc"
 
 
 def _org() -> Column:
@@ -273,7 +282,14 @@ STAFF_TRAINING = Contract(
             required=False,
             nullable=True,
             codes=MODALITIES,
-            description="Imaging modality the course covers (IR(ME)R courses)",
+            description=(
+                "Imaging modality the course covers (IR(ME)R courses): an IR(ME)R row without one would "
+                "belong to no modality's census, so it is refused"
+            ),
+            required_when=(
+                "course IN (" + ", ".join(f"'{c}'" for c in IRMER_COURSES) + ")",
+                "course is " + " or ".join(f"`{c}`" for c in IRMER_COURSES),
+            ),
         ),
         Column("required_from", "date", description="Date the requirement started to apply"),
         Column("completed_on", "date", nullable=True),

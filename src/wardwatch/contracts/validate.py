@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from wardwatch.contracts.schema import Column, Contract
+from wardwatch.contracts.schema import Column, Contract, utc_column
 
 #: DuckDB type of each contract type in the warehouse (team brief: shared conventions).
 SQL_TYPES: dict[str, str] = {
@@ -262,6 +262,10 @@ def row_rules(contract: Contract) -> list[RowRule]:
     for col in contract.columns:
         if not col.nullable and col.name not in key:
             rules.append(RowRule("blank_required_value", col.name, quote_ident(blank_flag(col.name))))
+        elif col.required_when is not None:
+            # blank allowed, except on the rows the predicate picks (a NULL predicate: not picked)
+            cond = f"({quote_ident(blank_flag(col.name))} AND coalesce(({col.required_when[0]}), FALSE))"
+            rules.append(RowRule("blank_required_value", col.name, cond))
     for rule in contract.order_rules:
         # NULL on either side makes the comparison NULL, i.e. not a failure: the rule only
         # applies when both events are recorded.
@@ -313,8 +317,10 @@ def key_label(contract: Contract) -> str:
 
 
 def create_table_sql(contract: Contract, table: str) -> str:
-    """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order."""
+    """CREATE TABLE IF NOT EXISTS for the typed warehouse table, columns in contract order, then the
+    UTC instant of each timestamp column (``<column>_utc``, wardwatch.contracts.timezones)."""
     cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.dtype]}" for c in contract.columns)
+    cols += "".join(f", {quote_ident(utc_column(c.name))} TIMESTAMP" for c in contract.columns if c.dtype == "timestamp")
     return f"CREATE TABLE IF NOT EXISTS {table} ({cols})"
 
 

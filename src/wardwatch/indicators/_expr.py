@@ -6,6 +6,17 @@ import ibis
 import ibis.expr.types as ir
 
 
+def instant(t: ir.Table, column: str) -> ir.TimestampValue:
+    """The UTC instant of timestamp ``column`` (``<column>_utc``, written by the loader), for
+    measuring intervals: local wall-clock differences are an hour out across a clock change.
+
+    A table without the UTC column (written by other means than ``wardwatch load``) falls back
+    to the local time; ``wardwatch load`` adds and fills the column in an older warehouse.
+    """
+    utc = f"{column}_utc"
+    return t[utc] if utc in t.columns else t[column]
+
+
 def within_seconds(start: ir.TimestampValue, end: ir.TimestampValue, seconds: int) -> ir.BooleanValue:
     """``end`` present and at most ``seconds`` after ``start`` (a missing ``end`` is not within).
 

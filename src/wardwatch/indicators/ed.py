@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ibis
 
-from wardwatch.indicators._expr import HOUR, MINUTE, longer_than_seconds, within_seconds
+from wardwatch.indicators._expr import HOUR, MINUTE, instant, longer_than_seconds, within_seconds
 from wardwatch.indicators.model import EventSpec, Indicator
 
 #: timestamps whose latest value (per organisation) is the extract time
@@ -29,13 +29,15 @@ def with_extract_time(t):
     true cut-off: an open attendance is only ever called a breach too late, never too early).
     """
     present = [c for c in _EXTRACT_COLUMNS if c in t.columns]
-    latest = ibis.greatest(*[t[c].fill_null(t.arrival_at) for c in present]) if len(present) > 1 else t.arrival_at
+    arrival = instant(t, "arrival_at")
+    latest = ibis.greatest(*[instant(t, c).fill_null(arrival) for c in present]) if len(present) > 1 else arrival
+    # a UTC instant (compared with the UTC arrival below)
     return t.mutate(extract_at=latest.max().over(group_by=t.org_code))
 
 
 def _open_longer_than(t, seconds: int):
     """Still in the department at the extract time and already there more than ``seconds``."""
-    return t.departed_at.isnull() & longer_than_seconds(t.arrival_at, t.extract_at, seconds)
+    return t.departed_at.isnull() & longer_than_seconds(instant(t, "arrival_at"), t.extract_at, seconds)
 
 
 def _known_for_15min(t):
@@ -44,12 +46,12 @@ def _known_for_15min(t):
     return (
         t.initial_assessment_at.notnull()
         | t.departed_at.notnull()
-        | longer_than_seconds(t.arrival_at, t.extract_at, 15 * MINUTE)
+        | longer_than_seconds(instant(t, "arrival_at"), t.extract_at, 15 * MINUTE)
     )
 
 
 def _assessed_within_15min(t):
-    return within_seconds(t.arrival_at, t.initial_assessment_at, 15 * MINUTE)
+    return within_seconds(instant(t, "arrival_at"), instant(t, "initial_assessment_at"), 15 * MINUTE)
 
 
 def _completed(t):
@@ -57,11 +59,11 @@ def _completed(t):
 
 
 def _departed_within_4h(t):
-    return within_seconds(t.arrival_at, t.departed_at, 4 * HOUR)
+    return within_seconds(instant(t, "arrival_at"), instant(t, "departed_at"), 4 * HOUR)
 
 
 def _departed_after_12h(t):
-    return longer_than_seconds(t.arrival_at, t.departed_at, 12 * HOUR)
+    return longer_than_seconds(instant(t, "arrival_at"), instant(t, "departed_at"), 12 * HOUR)
 
 
 def _known_for_4h(t):

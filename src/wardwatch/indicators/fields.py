@@ -66,7 +66,9 @@ INDICATOR_FIELDS: dict[str, UsedFields] = {
         "imaging_requests", ("org_code", "site_code", "modality"), ("performed_at", "reported_at")
     ),
     "dm01_waiting_6wk_plus": UsedFields("imaging_requests", _IMAGING, ("performed_at", "cancelled_at")),
-    # A training row of an IR(ME)R course without a modality drops out of both IR(ME)R censuses.
+    # A training row of an IR(ME)R course without a modality would drop out of both IR(ME)R censuses:
+    # the loader refuses it (contract staff_training.modality, required_when), so it is counted in the
+    # quarantine share; the required_when here still marks such rows in a table written by other means.
     "irmer_training_in_date": UsedFields(
         "staff_training", (*_TRAINING, "modality"), ("completed_on", "valid_until"),
         required_when=(("modality", _IRMER_ROW),),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ibis
 
-from wardwatch.indicators._expr import DAY, not_by, on_or_before, within_seconds
+from wardwatch.indicators._expr import DAY, instant, not_by, on_or_before, within_seconds
 from wardwatch.indicators.model import EventSpec, Indicator, SnapshotSpec
 
 #: DM01 counts patients waiting six weeks or more at the month-end census.
@@ -22,7 +22,7 @@ def _inpatient_not_cancelled(t):
 
 
 def _scanned_within_24h(t):
-    return within_seconds(t.requested_at, t.performed_at, 1 * DAY)
+    return within_seconds(instant(t, "requested_at"), instant(t, "performed_at"), 1 * DAY)
 
 
 def _performed(t):
@@ -30,7 +30,7 @@ def _performed(t):
 
 
 def _reported_within_7d(t):
-    return within_seconds(t.performed_at, t.reported_at, 7 * DAY)
+    return within_seconds(instant(t, "performed_at"), instant(t, "reported_at"), 7 * DAY)
 
 
 def _dm01_planned(t):

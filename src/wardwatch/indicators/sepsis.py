@@ -8,7 +8,7 @@ holds); the contract accepts them rather than quarantining the episode.
 
 from __future__ import annotations
 
-from wardwatch.indicators._expr import HOUR, within_seconds
+from wardwatch.indicators._expr import HOUR, instant, within_seconds
 from wardwatch.indicators.model import EventSpec, Indicator
 
 _AOMRC = (
@@ -26,15 +26,15 @@ def _news2_5_to_6(t):
 
 
 def _antibiotics_within_1h(t):
-    return within_seconds(t.trigger_at, t.antibiotics_at, 1 * HOUR)
+    return within_seconds(instant(t, "trigger_at"), instant(t, "antibiotics_at"), 1 * HOUR)
 
 
 def _antibiotics_within_3h(t):
-    return within_seconds(t.trigger_at, t.antibiotics_at, 3 * HOUR)
+    return within_seconds(instant(t, "trigger_at"), instant(t, "antibiotics_at"), 3 * HOUR)
 
 
 def _screened_within_1h(t):
-    return within_seconds(t.trigger_at, t.screened_at, 1 * HOUR)
+    return within_seconds(instant(t, "trigger_at"), instant(t, "screened_at"), 1 * HOUR)
 
 
 SEPSIS_INDICATORS = (

@@ -228,6 +228,10 @@ def _dataset(name: str, node: Any) -> DatasetMapping:
     unmapped = [c for c in contract.required_columns if c not in mapped]
     if unmapped:
         raise _fail(f"{name}.columns", f"required column {unmapped[0]!r} is not mapped")
+    for col in columns:
+        if col.format is not None and "%z" in col.format and timezone != "UTC":
+            # the value's own offset gives its instant exactly; it is passed on as UTC time
+            raise _fail(f"{col.key}.format", f"%z reads each value's own UTC offset: set {name}.timezone: UTC")
     if timezone != DEFAULT_TIMEZONE:
         for col in columns:
             if contract.column(col.target).dtype == "timestamp" and col.format is None:

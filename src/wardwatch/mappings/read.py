@@ -21,7 +21,7 @@ import pyarrow as pa
 from wardwatch.contracts.sources import SourceFile, literal_path
 from wardwatch.contracts.validate import quote_ident, quote_literal
 from wardwatch.errors import InputError
-from wardwatch.mappings import DEFAULT_TIMEZONE, SPREADSHEET_SUFFIXES, ColumnMapping, DatasetMapping
+from wardwatch.mappings import SPREADSHEET_SUFFIXES, ColumnMapping, DatasetMapping
 
 #: Helper columns of the translated relation, besides ``__row`` and the contract columns.
 DROPPED = "__dropped"  # label of the filter that drops the row, or NULL
@@ -235,12 +235,10 @@ def _column_sql(source: SourceFile, col: ColumnMapping) -> tuple[str, str | None
     formats = [col.format] + (list(_SHEET_DATE_FORMATS) if source.kind == "sheet" else [])
     listed = "[" + ", ".join(quote_literal(f) for f in formats) + "]"
     parsed = f"try_strptime({text}, {listed})"
-    if dtype == "timestamp" and mapping.timezone != DEFAULT_TIMEZONE:
-        # Read as wall-clock time in the source's zone, stored as Europe/London wall-clock time.
-        parsed = (
-            f"CAST(timezone({quote_literal(DEFAULT_TIMEZONE)}, "
-            f"timezone({quote_literal(mapping.timezone)}, {parsed})) AS TIMESTAMP)"
-        )
+    if "%z" in col.format:
+        # each value carries its offset: its UTC time, whatever DuckDB's session time zone
+        # (the mapping's timezone is UTC, checked when it is read)
+        parsed = f"timezone('UTC', try_strptime({text}, {quote_literal(col.format)}))"
     # Text that does not match the format is passed on marked, so it fails the contract's
     # reading rule (bad_timestamp / bad_date) instead of being read some other way.
     value = (

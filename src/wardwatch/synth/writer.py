@@ -4,6 +4,11 @@ Parquet: naive ``timestamp[us]`` for timestamps, ``date32`` for dates, ``int64``
 ``bool`` and ``string``; one row group per chunk, so a file of tens of millions of rows is
 written with a bounded amount of memory. CSV: ISO 8601 text (``YYYY-MM-DD HH:MM:SS``,
 ``YYYY-MM-DD``), ``true``/``false``, blank for missing.
+
+Timestamps are Europe/London wall-clock time. The generators draw them without regard to clock
+changes, so ``table`` moves each row with a time in the hour skipped when the clocks go forward
+one hour later (all its times, keeping their order and intervals): a real system's clock never
+shows such a time, and the loader would refuse it (``nonexistent_local_time``).
 """
 
 from __future__ import annotations
@@ -81,7 +86,52 @@ def table(contract: Contract, columns: Mapping[str, pa.Array | np.ndarray]) -> p
         if array.type != field.type:
             array = array.cast(field.type)
         arrays.append(array)
-    return pa.Table.from_arrays(arrays, schema=schema)
+    return pa.Table.from_arrays(_clear_of_spring_gap(arrays, schema), schema=schema)
+
+
+_HOUR_US = 3_600 * 1_000_000
+
+
+def _gap_starts_ends() -> tuple[np.ndarray, np.ndarray]:
+    """Microsecond bounds [start, end) of the Europe/London local times that do not exist."""
+    from wardwatch.contracts.timezones import REPORTING_TIMEZONE, local_segments
+
+    seg = local_segments(REPORTING_TIMEZONE)
+    starts = seg.local_from.to_numpy().astype("datetime64[us]").astype(np.int64)
+    gap = seg.nonexistent.to_numpy()
+    ends = np.append(starts[1:], np.iinfo(np.int64).max)
+    return starts[gap], ends[gap]
+
+
+def _clear_of_spring_gap(arrays: list[pa.Array], schema: pa.Schema) -> list[pa.Array]:
+    """Move each row with a local time in the hour skipped when the clocks go forward (which a real
+    system's clock never shows, and the loader refuses) one hour later, all its times together so
+    its order and intervals stay as generated; again until none is left (a few hundred rows of a
+    demo's millions)."""
+    stamps = [i for i, f in enumerate(schema) if pa.types.is_timestamp(f.type)]
+    if not stamps or not len(arrays[stamps[0]]):
+        return arrays
+    starts, ends = _gap_starts_ends()
+    values = {i: pc.fill_null(pc.cast(arrays[i], pa.int64()), 0).to_numpy(zero_copy_only=False) for i in stamps}
+    present = {i: arrays[i].is_valid().to_numpy(zero_copy_only=False) for i in stamps}
+    moved = np.zeros(len(arrays[stamps[0]]), dtype=bool)
+    for _ in range(48):
+        in_gap = np.zeros_like(moved)
+        for i in stamps:
+            v = np.where(present[i], values[i], np.iinfo(np.int64).min)
+            k = np.searchsorted(starts, v, side="right") - 1
+            in_gap |= present[i] & (k >= 0) & (v < ends[np.maximum(k, 0)])
+        if not in_gap.any():
+            break
+        moved |= in_gap
+        for i in stamps:
+            values[i] = np.where(in_gap & present[i], values[i] + _HOUR_US, values[i])
+    if not moved.any():
+        return arrays
+    out = list(arrays)
+    for i in stamps:
+        out[i] = pa.array(values[i], type=schema.field(i).type, mask=~present[i])
+    return out
 
 
 class DatasetWriter:
