@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from wardwatch.contracts.schema import Column, Contract
 
@@ -257,9 +258,13 @@ def row_rules(contract: Contract) -> list[RowRule]:
     for col in contract.columns:
         if col.dtype in ("timestamp", "date"):
             value = quote_ident(col.name)
-            # Compared as dates, so the whole last day is in range for timestamps too.
-            day = value if col.dtype == "date" else f"CAST({value} AS DATE)"
-            cond = f"({value} IS NOT NULL AND NOT ({day} BETWEEN DATE '{earliest}' AND DATE '{latest}'))"
+            if col.dtype == "date":
+                cond = f"({value} IS NOT NULL AND NOT ({value} BETWEEN DATE '{earliest}' AND DATE '{latest}'))"
+            else:
+                # The whole last day is in range: before midnight at its end (no cast of every row to DATE).
+                after = (date.fromisoformat(str(latest)) + timedelta(days=1)).isoformat()
+                cond = (f"({value} IS NOT NULL AND NOT ({value} >= TIMESTAMP '{earliest}' "
+                        f"AND {value} < TIMESTAMP '{after}'))")
             rules.append(RowRule("implausible_date", col.name, cond))
     for col in contract.columns:
         if not col.nullable and col.name not in key:
