@@ -72,15 +72,24 @@ def ed_table(rows: int, seed: int = 1) -> pa.Table:
     )
 
 
+#: Appended to each step: the peak resident memory of the step's own address space. Not
+#: ru_maxrss, which Linux carries over from the forking parent (here, the file generator's peak).
+PEAK = """
+for _line in open("/proc/self/status"):
+    if _line.startswith("VmHWM:"):
+        print("peak_kib", _line.split()[1])
+"""
+
+
 def _child(code: str, *args: str) -> tuple[float, float, float, str]:
     """Run ``code`` in a fresh Python process: (wall s, CPU s of the process, peak RSS GB, stdout).
 
-    A fresh process per step, as ``wardwatch load`` runs: the peak is the step's own, not memory
-    this script still holds from generating the file. CPU time (user + system, all threads) as well
-    as wall time: on a shared machine wall time varies with the load average.
+    A fresh process per step, as ``wardwatch load`` runs, so the peak is the step's own. CPU time
+    (user + system, all threads) as well as wall time: on a shared machine wall time varies with
+    the load average.
     """
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", code + PEAK, *args], stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -88,7 +97,21 @@ def _child(code: str, *args: str) -> tuple[float, float, float, str]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"step failed (exit {proc.returncode})")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6, out  # ru_maxrss: KiB on Linux
+    lines = out.strip().splitlines()
+    peak = int(lines[-1].split()[1]) * 1024 / 1e9
+    return wall, usage.ru_utime + usage.ru_stime, peak, "\n".join(lines[:-1])
+
+
+GENERATE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from load import ed_table, pq, pacsv
+table = ed_table(int(sys.argv[2]))
+if sys.argv[3] == "parquet":
+    pq.write_table(table, sys.argv[4])
+else:
+    pacsv.write_csv(table, sys.argv[4])
+"""
 
 
 COPY = """
@@ -115,18 +138,14 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="2GB", help="passed to the load and to DuckDB's own copy")
     args = parser.parse_args()
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)")
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (1, 5, 15 min)", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()
-        t0 = time.perf_counter()
-        table = ed_table(args.rows)
-        if args.format == "parquet":
-            pq.write_table(table, folder / "ed_attendances.parquet")
-        else:
-            pacsv.write_csv(table, folder / "ed_attendances.csv")
-        del table
-        print(f"generated {args.rows:,} rows ({args.format}) in {time.perf_counter() - t0:.1f} s")
+        # generated in a child process too, so that this one stays small
+        wall, _, _, _ = _child(GENERATE, str(Path(__file__).parent), str(args.rows), args.format,
+                               str(folder / f"ed_attendances.{args.format}"))
+        print(f"generated {args.rows:,} rows ({args.format}) in {wall:.1f} s", flush=True)
         floor = None
         if args.format == "parquet":
             copy_db = Path(tmp) / "copy.duckdb"
@@ -134,7 +153,8 @@ def main() -> None:
                                        args.memory_limit, str(Path(tmp) / "spill"))
             floor = wall
             copy_db.unlink()
-            print(f"DuckDB's own CREATE TABLE AS SELECT: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {rss:.2f} GB")
+            print(f"DuckDB's own CREATE TABLE AS SELECT: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {rss:.2f} GB",
+                  flush=True)
         db = Path(tmp) / "wh.duckdb"
         for attempt in ("first load", "re-load"):
             wall, cpu, rss, out = _child(LOAD, str(folder), str(db), args.memory_limit)
@@ -143,7 +163,8 @@ def main() -> None:
             print(
                 f"{attempt}: {wall:.1f} s wall{ratio}, {cpu:.1f} s CPU, peak RSS {rss:.2f} GB  "
                 f"read={item['read']:,} loaded={item['loaded']:,} added={item['added']:,} "
-                f"quarantined={item['quarantined']:,} reasons={item['reasons']}"
+                f"quarantined={item['quarantined']:,} reasons={item['reasons']}",
+                flush=True,
             )
     print(f"load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
