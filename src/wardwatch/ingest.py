@@ -13,9 +13,13 @@ contract in ``wardwatch.contracts.schema.CONTRACTS`` and runs in three phases:
    then duplicates within the file and conflicts with rows already in the warehouse are marked.
    A file that turns out to be unreadable half-way still stops the load with nothing written.
 3. **Write**: ONE transaction for all datasets inserts the valid rows that are new into the typed
-   tables (whose key has a UNIQUE index) and the refused rows into ``quarantine``. Either every
+   tables and the refused rows into ``quarantine``. Either every
    dataset of the load is committed, or none; a warehouse file the load created is removed again
    if the load fails.
+
+The key of each table is unique because the loader refuses a second row with a key (within the
+file, ``duplicate_key``; against the table, ``key_conflict``), not through a unique index (see
+``_own_key``).
 
 Every row read is counted once, as loaded or quarantined (``read == loaded + quarantined``).
 Re-loading a file adds nothing: rows already loaded with identical values count as loaded but
@@ -55,7 +59,6 @@ from wardwatch.contracts.validate import (
     checked_select,
     create_table_sql,
     key_index_name,
-    key_index_sql,
     key_label,
     quote_ident,
     quote_literal,
@@ -74,6 +77,7 @@ from wardwatch.mappings.read import (
 )
 from wardwatch.warehouse import (
     LOAD_CHANGES_TABLE,
+    MARKER_TABLE,
     check_warehouse_file,
     ensure_marked,
     open_error,
@@ -583,13 +587,11 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     dataset = quote_literal(contract.name)
     existed = wh.has_table(contract.name)
     con.execute(create_table_sql(contract, target))
-    if existed and not wh.has_key_index(contract):
-        _check_no_duplicate_keys(wh, contract)
-        con.execute(key_index_sql(contract, target))
+    _own_key(wh, contract, existed)
     con.execute(f"CREATE TABLE IF NOT EXISTS {quarantine} ({q_types})")
-    # DuckDB refuses to delete a key and insert it again in one transaction once the table is on
-    # disk ("Duplicate key"), so a changed row is updated in place and only keys that have gone
-    # are deleted.
+    # A changed row is updated in place and only keys that have gone are deleted (a warehouse
+    # written before 2026-12-04 may still carry a unique index until this load drops it, and DuckDB
+    # refuses to delete a key and insert it again in one transaction on an indexed table).
     updated = removed = 0
     if existed and staged.changed is not None:
         updated = _apply_changes(wh, staged, target, loaded_at)
@@ -601,9 +603,6 @@ def _write_dataset(wh: _Warehouse, staged: _Staged, loaded_at: datetime) -> Data
     added = con.execute(
         f"INSERT INTO {target} ({cols}) SELECT {cols} FROM {staged.checked} AS c WHERE {new_rows}"
     ).fetchone()[0]
-    if not existed:
-        # Built once over the rows just inserted: cheaper than maintaining it row by row.
-        con.execute(key_index_sql(contract, target))
     # One quarantine row per refused record and reason: a cumulative extract that repeats last
     # month's refused rows (under a new file hash, perhaps at new row numbers) adds nothing.
     record = record_json_sql(staged.source, "s")
@@ -691,8 +690,36 @@ def _replace_periods(wh: _Warehouse, staged: _Staged, target: str) -> tuple[int,
     return int(removed), int(_update_from(wh, contract, target, rows, in_periods))
 
 
+def _key_marker(contract: Any) -> str:
+    return f"unique_key:{contract.name}"
+
+
+def _own_key(wh: _Warehouse, contract: Any, existed: bool) -> None:
+    """Make the loader the keeper of the table's unique key (inside the load's transaction).
+
+    The key is unique because every load refuses a key the file holds twice (``duplicate_key``) or
+    the table already holds (an identical row adds nothing, a different one is ``key_conflict``,
+    or replaces it with ``--mode upsert``/``replace-period``). No unique index backs it: DuckDB
+    builds an index at commit time and outside its ``memory_limit`` (without it the 25M-row
+    benchmark peaks about 1 GB lower).
+    The marker table records, per dataset, that the table has only been written this way; a table
+    without that record (a warehouse written before 2026-12-04) is checked for keys held twice
+    once, and the unique index earlier versions created is dropped (it guaranteed the same).
+    """
+    marked_by = wh.table(MARKER_TABLE) if wh.path is not None else None
+    if existed:
+        if wh.has_key_index(contract):
+            wh.con.execute(f"DROP INDEX {quote_ident(wh.catalog)}.main.{quote_ident(key_index_name(contract))}")
+        elif marked_by is None or not wh.con.execute(
+            f"SELECT count(*) FROM {marked_by} WHERE key = ?", [_key_marker(contract)]
+        ).fetchone()[0]:
+            _check_no_duplicate_keys(wh, contract)
+    if marked_by is not None:
+        wh.con.execute(f"INSERT OR IGNORE INTO {marked_by} VALUES (?, 'wardwatch load')", [_key_marker(contract)])
+
+
 def _check_no_duplicate_keys(wh: _Warehouse, contract: Any) -> None:
-    """Before giving a table written by an earlier wardwatch its unique key index: no key twice."""
+    """Before the loader takes over a table written by an earlier wardwatch: no key twice."""
     target = wh.table(contract.name)
     key = ", ".join(quote_ident(k) for k in contract.key)
     duplicates = wh.con.execute(

@@ -47,7 +47,9 @@ MEASURES_SCHEMA = ibis.schema(
     }
 )
 
-#: Table that marks a DuckDB file as a wardwatch warehouse (key/value rows).
+#: Table that marks a DuckDB file as a wardwatch warehouse (key/value rows; a row
+#: ``unique_key:<dataset>`` says that table has only been written by ``wardwatch load``, which keeps
+#: its key unique: wardwatch.ingest._own_key).
 MARKER_TABLE = "wardwatch_warehouse"
 #: Version of the warehouse layout, stored in the marker table.
 FORMAT_VERSION = "1"

@@ -118,12 +118,19 @@ def test_two_loads_at_once_into_a_new_warehouse_load_each_row_once(tmp_path: Pat
     assert counts(db)["ed_attendances"] == (good, good)
 
 
-def test_the_table_itself_refuses_a_second_row_with_a_loaded_key(tmp_path: Path) -> None:
+def test_the_loader_refuses_a_second_row_with_a_loaded_key(tmp_path: Path) -> None:
+    # The key is kept unique by the loader (no unique index since 2026-12-04; tests/ingest/test_load_keys.py)
     write_staffing(tmp_path / "in", 3)
     db = tmp_path / "wh.duckdb"
     assert run("load", tmp_path / "in", "--db", db).returncode == 0
-    with duckdb.connect(str(db)) as con, pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO staffing SELECT * FROM staffing LIMIT 1")
+    (tmp_path / "in" / "staffing.csv").write_text(
+        "org_code,staff_group,month,establishment_wte,in_post_wte\nZFV,nursing,2000-01-01,1,1\n"
+    )
+    proc = run("load", tmp_path / "in", "--db", db, "--json")
+    assert proc.returncode == 0, proc.stderr
+    staffing = next(o for o in map(json.loads, proc.stdout.splitlines()) if o["dataset"] == "staffing")
+    assert (staffing["added"], staffing["reasons"]) == (0, {"key_conflict": 1})
+    assert counts(db)["staffing"] == (3, 3)
 
 
 def test_old_warehouse_without_keys_gets_them_or_a_clear_error(tmp_path: Path) -> None:
@@ -138,8 +145,9 @@ def test_old_warehouse_without_keys_gets_them_or_a_clear_error(tmp_path: Path) -
     proc = run("load", tmp_path / "in", "--db", db, "--json")
     assert proc.returncode == 0, proc.stderr
     with duckdb.connect(str(db), read_only=True) as con:
+        # checked for keys held twice once, then the loader keeps the key (the marker records it)
         assert con.execute(
-            "SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'staffing' AND is_unique"
+            "SELECT count(*) FROM wardwatch_warehouse WHERE key = 'unique_key:staffing'"
         ).fetchone()[0] == 1
         assert con.execute("SELECT count(*) FROM staffing").fetchone()[0] == 2
     dup = tmp_path / "dup.duckdb"

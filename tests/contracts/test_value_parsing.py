@@ -170,3 +170,32 @@ def test_typed_sources(sql_value: str, source_type: str, dtype: str, expected: t
     """Parquet columns keep their types: how each native type is taken into a contract type."""
     typed, blank = value_sql(Column("v", dtype), "v", source_type)
     assert duckdb.execute(f"SELECT {typed}, {blank} FROM (SELECT {sql_value} AS v)").fetchall()[0] == expected
+
+
+def _rule_holds(contract: str, reason: str, column: str, value: object, sql_type: str) -> bool:
+    """Whether the row rule (reason, column) of ``contract`` refuses a row holding ``value``."""
+    rule = next(r for r in row_rules(CONTRACTS[contract]) if (r.reason, r.column) == (reason, column))
+    return duckdb.execute(
+        f'SELECT {rule.condition} FROM (SELECT CAST(? AS {sql_type}) AS "{column}")', [value]
+    ).fetchone()[0] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [
+        # ED's plausible range is 1990-01-01 .. 2099-12-31, whole days (data-contracts.md)
+        (datetime(1989, 12, 31, 23, 59, 59), True),
+        (datetime(1990, 1, 1, 0, 0), False),
+        (datetime(2099, 12, 31, 23, 59, 59), False),  # the whole last day is in range
+        (datetime(2100, 1, 1, 0, 0), True),
+        (None, False),
+    ],
+)
+def test_implausible_timestamps_at_the_edges_of_the_range(value: datetime | None, refused: bool) -> None:
+    assert _rule_holds("ed_attendances", "implausible_date", "arrival_at", value, "TIMESTAMP") is refused
+
+
+@pytest.mark.parametrize(("value", "refused"), [(1, False), (3, False), (0, True), (4, True), (-1, True), (None, False)])
+def test_integer_codes_are_compared_as_numbers(value: int | None, refused: bool) -> None:
+    # department_type codes are '1', '2', '3'
+    assert _rule_holds("ed_attendances", "unknown_code", "department_type", value, "BIGINT") is refused

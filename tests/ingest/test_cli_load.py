@@ -72,7 +72,22 @@ def test_table_output(tmp_path: Path, cli) -> None:
         "Badly formed code",
     ):
         assert label in out
-    assert "Skipped (no .csv or .parquet file in the folder)" in out and "staffing" in out
+    assert "Skipped (no <dataset>.csv or <dataset>.parquet file in the folder)" in out and "staffing" in out
+
+
+def test_skipped_datasets_name_the_files_that_would_have_been_read(tmp_path: Path, cli) -> None:
+    folder = tmp_path / "in"
+    write_case(CASES["staffing"], folder, "csv")
+    # ecds maps ed_attendances from '*ecds*.csv'; the folder holds no such file
+    result = cli("load", folder, "--db", tmp_path / "wh.duckdb", "--mapping", "ecds")
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines() if line.startswith("Skipped")]
+    others = [n for n in CONTRACTS if n not in ("staffing", "ed_attendances")]
+    assert lines == [
+        f"Skipped (no <dataset>.csv or <dataset>.parquet file in the folder): {', '.join(others)}.",
+        "Skipped (no file in the folder matches the mapping's file pattern; a spreadsheet .xlsx, .xlsm, "
+        ".xlsb, .xls, .ods or a delimited text file is read): ed_attendances ('*ecds*.csv').",
+    ]
 
 
 def test_dataset_option_limits_the_load(tmp_path: Path, cli) -> None:

@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
     @app.command("load")
     def load_command(
         directory: Annotated[
-            Path, typer.Argument(help="Folder holding <dataset>.csv or <dataset>.parquet files.")
+            Path, typer.Argument(help="Folder holding <dataset>.csv or <dataset>.parquet files (with --mapping, "
+                                   "the files its patterns name).")
         ],
         db: Annotated[Path, typer.Option("--db", help="Warehouse DuckDB file (created if needed).")],
         dataset: Annotated[
@@ -64,6 +65,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from wardwatch.ingest import load
+        from wardwatch.mappings import load_mapping
 
         console = Console(stderr=True)
         if as_json or not console.is_terminal:
@@ -103,7 +105,7 @@ def register(app: typer.Typer) -> None:
             for item in report.datasets:
                 typer.echo(json.dumps(item.to_dict()))
             return
-        _print_tables(report)
+        _print_tables(report, dict(load_mapping(mapping).datasets) if mapping else {})
 
 
 @contextmanager
@@ -136,7 +138,7 @@ def _progress_bar(console, directory: Path, datasets: list[str] | None, mapping:
         yield on_progress
 
 
-def _print_tables(report) -> None:
+def _print_tables(report, mapped: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -188,7 +190,27 @@ def _print_tables(report) -> None:
         out.print(by_reason)
     else:
         out.print("No rows quarantined.")
-    if report.skipped:
-        out.print(
-            f"Skipped (no .csv or .parquet file in the folder): {', '.join(report.skipped)}.", soft_wrap=True
+    for line in skipped_lines(report.skipped, mapped):
+        out.print(line, soft_wrap=True, markup=False, highlight=False)
+
+
+def skipped_lines(skipped: tuple[str, ...], mapped: dict) -> list[str]:
+    """Why each skipped dataset was skipped, naming the files that would have been read.
+
+    A dataset the mapping covers is read from any file matching its ``file`` pattern (a
+    spreadsheet, or delimited text); any other from ``<dataset>.csv`` or ``<dataset>.parquet``.
+    """
+    from wardwatch.mappings import SPREADSHEET_SUFFIXES
+
+    lines = []
+    own = [name for name in skipped if name not in mapped]
+    if own:
+        lines.append(f"Skipped (no <dataset>.csv or <dataset>.parquet file in the folder): {', '.join(own)}.")
+    by_pattern = [f"{name} ({mapped[name].file!r})" for name in skipped if name in mapped]
+    if by_pattern:
+        kinds = ", ".join(SPREADSHEET_SUFFIXES)
+        lines.append(
+            f"Skipped (no file in the folder matches the mapping's file pattern; a spreadsheet {kinds} "
+            f"or a delimited text file is read): {', '.join(by_pattern)}."
         )
+    return lines

@@ -72,8 +72,8 @@ def render_contract(contract: Contract) -> str:
         "",
         (
             f"File: `{contract.name}.csv` or `{contract.name}.parquet`. "
-            f"Key: {', '.join(f'`{k}`' for k in contract.key)} (unique within the warehouse: the table's "
-            "unique key index). "
+            f"Key: {', '.join(f'`{k}`' for k in contract.key)} (unique within the warehouse: "
+            "`wardwatch load` refuses a second row with the same key). "
             f"Plausible dates: {contract.plausible_dates[0]} to {contract.plausible_dates[1]} (every date and "
             "timestamp column)."
         ),

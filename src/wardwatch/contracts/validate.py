@@ -24,8 +24,10 @@ applied afterwards by ``wardwatch.ingest`` with the ``key`` helpers here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from wardwatch.contracts.schema import Column, Contract, utc_column
 
@@ -226,12 +228,13 @@ def row_rules(contract: Contract) -> list[RowRule]:
     for col in contract.columns:
         if col.codes is not None:
             value = quote_ident(col.name)
-            as_text = value if col.dtype == "string" else f"CAST({value} AS VARCHAR)"
-            rules.append(
-                RowRule(
-                    "unknown_code", col.name, f"({value} IS NOT NULL AND NOT {_in_list(as_text, col.codes)})"
-                )
-            )
+            if col.dtype == "int" and all(re.fullmatch(r"-?(0|[1-9][0-9]*)", c) for c in col.codes):
+                # the same test as on the text of the value, without casting every row to text
+                allowed = f"{value} IN ({', '.join(col.codes)})"
+            else:
+                as_text = value if col.dtype == "string" else f"CAST({value} AS VARCHAR)"
+                allowed = _in_list(as_text, col.codes)
+            rules.append(RowRule("unknown_code", col.name, f"({value} IS NOT NULL AND NOT {allowed})"))
     for col in contract.columns:
         if col.pattern is not None:
             value = quote_ident(col.name)
@@ -255,9 +258,13 @@ def row_rules(contract: Contract) -> list[RowRule]:
     for col in contract.columns:
         if col.dtype in ("timestamp", "date"):
             value = quote_ident(col.name)
-            # Compared as dates, so the whole last day is in range for timestamps too.
-            day = value if col.dtype == "date" else f"CAST({value} AS DATE)"
-            cond = f"({value} IS NOT NULL AND NOT ({day} BETWEEN DATE '{earliest}' AND DATE '{latest}'))"
+            if col.dtype == "date":
+                cond = f"({value} IS NOT NULL AND NOT ({value} BETWEEN DATE '{earliest}' AND DATE '{latest}'))"
+            else:
+                # The whole last day is in range: before midnight at its end (no cast of every row to DATE).
+                after = (date.fromisoformat(str(latest)) + timedelta(days=1)).isoformat()
+                cond = (f"({value} IS NOT NULL AND NOT ({value} >= TIMESTAMP '{earliest}' "
+                        f"AND {value} < TIMESTAMP '{after}'))")
             rules.append(RowRule("implausible_date", col.name, cond))
     for col in contract.columns:
         if not col.nullable and col.name not in key:
@@ -300,15 +307,16 @@ def checked_select(
         inner.append(f"{typed} AS {quote_ident(col.name)}")
         inner.append(f"{blank} AS {quote_ident(blank_flag(col.name))}")
     rules = row_rules(contract)
-    reason = "CASE " + " ".join(f"WHEN {r.condition} THEN {quote_literal(r.reason)}" for r in rules) + " END"
-    where = "CASE " + " ".join(f"WHEN {r.condition} THEN {quote_literal(r.column)}" for r in rules) + " END"
-    outer = [
-        "__row",
-        *(quote_ident(c) for c in contract.column_names),
-        f"{reason} AS __reason",
-        f"{where} AS __column",
-    ]
-    return f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(inner)} FROM {source}) AS typed"
+    # One pass over the rules: the number of the first rule the row breaks (NULL if none), from
+    # which reason and column are looked up. Two CASEs (one per output) cost twice as much.
+    rule = "CASE " + " ".join(f"WHEN {r.condition} THEN {i}" for i, r in enumerate(rules, 1)) + " END"
+    reasons = "[" + ", ".join(quote_literal(r.reason) for r in rules) + "]"
+    columns = "[" + ", ".join(quote_literal(r.column) for r in rules) + "]"
+    names = ", ".join(quote_ident(c) for c in contract.column_names)
+    return (
+        f"SELECT __row, {names}, {reasons}[__rule] AS __reason, {columns}[__rule] AS __column "
+        f"FROM (SELECT __row, {names}, {rule} AS __rule FROM (SELECT {', '.join(inner)} FROM {source}) AS typed) AS ruled"
+    )
 
 
 def key_label(contract: Contract) -> str:
@@ -325,15 +333,6 @@ def create_table_sql(contract: Contract, table: str) -> str:
 
 
 def key_index_name(contract: Contract) -> str:
+    """Name of the unique key index wardwatch created before 2026-12-04 (the loader drops it: it
+    now enforces the key itself, wardwatch.ingest._own_key)."""
     return f"{contract.name}_key"
-
-
-def key_index_sql(contract: Contract, table: str) -> str:
-    """CREATE UNIQUE INDEX on the table's key: the table itself then refuses a second row with a
-    key it holds, whatever the loader's own checks saw.
-
-    A unique index rather than a PRIMARY KEY: a primary key would make the key columns NOT NULL,
-    which changes their type as Ibis sees it (``!string``) and breaks unions with other tables.
-    """
-    key = ", ".join(quote_ident(k) for k in contract.key)
-    return f"CREATE UNIQUE INDEX IF NOT EXISTS {quote_ident(key_index_name(contract))} ON {table} ({key})"
