@@ -333,17 +333,14 @@ def test_table_without_utc_columns_gets_them_filled(tmp_path: Path) -> None:
     _one_ed(tmp_path / "a", [_ed("O1", "2019-10-27 00:30", "2019-10-27 03:40")])
     load(tmp_path / "a", db)
     con = duckdb.connect(str(db))
-    con.execute("DROP INDEX ed_attendances_key")
     for col in ("arrival_at", "initial_assessment_at", "clinician_seen_at", "decision_to_admit_at", "departed_at"):
         con.execute(f"ALTER TABLE ed_attendances DROP COLUMN {col}_utc")
     con.close()
     _one_ed(tmp_path / "b", [_ed("S1", "2019-03-31 00:30", "2019-03-31 04:45")])
     item = load(tmp_path / "b", db)["ed_attendances"]
     assert item.added == 1
-    # the unique key index is back
-    assert _rows(db, "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'ed_attendances'") == [
-        ("ed_attendances_key",)
-    ]
+    # the loader keeps keys unique itself: no index comes back
+    assert _rows(db, "SELECT index_name FROM duckdb_indexes() WHERE table_name = 'ed_attendances'") == []
     assert _rows(db, "SELECT attendance_id, arrival_at_utc, departed_at_utc, initial_assessment_at_utc "
                      "FROM ed_attendances ORDER BY 1") == [
         ("O1", datetime(2019, 10, 26, 23, 30), datetime(2019, 10, 27, 3, 40), None),
