@@ -168,8 +168,8 @@ def test_funnel_page_lists_every_trust_and_highlights_one(pages):
     assert codes == ["ZT1", "ZT2", "ZT3"]
     zt3 = rows[2]
     assert "ww-highlight" in zt3 and "This organisation" in zt3
-    assert ">90<" in zt3 and ">100<" in zt3 and ">0.9<" in zt3  # 90 of 100, by hand
-    assert ">13<" in rows[1] and ">0.13<" in rows[1]
+    assert ">90<" in zt3 and ">100<" in zt3 and ">90.0%<" in zt3  # 90 of 100, by hand
+    assert ">13<" in rows[1] and ">13.0%<" in rows[1]
     assert "ww-highlight" not in rows[0] + rows[1]
 
 
@@ -183,7 +183,7 @@ def test_funnel_page_hides_small_numerators_from_viewers(pages):
     as_role(pages, "analyst")
     clinical = pages.get("/indicators/sepsis_screened_1h/funnel?grain=month").text
     zt3 = clinical.split('<th scope="row" class="nhsuk-table__cell">ZT3')[1].split("</tr>")[0]
-    assert ">4<" in zt3 and ">50<" in zt3 and ">0.08<" in zt3 and "suppressed" not in zt3
+    assert ">4<" in zt3 and ">50<" in zt3 and ">8.0%<" in zt3 and "suppressed" not in zt3
     assert "not charted" not in clinical
 
 

@@ -71,7 +71,8 @@ def overview(raw: duckdb.DuckDBPyConnection, org: str, edition: str, registry: M
 def funnel_indicators(raw: duckdb.DuckDBPyConnection) -> set[str]:
     if not table_exists(raw, "result_funnel_units"):
         return set()
-    return {r[0] for r in raw.execute("SELECT DISTINCT indicator_id FROM result_funnel_units").fetchall()}
+    return {r[0] for r in raw.execute(
+        "SELECT DISTINCT indicator_id FROM result_funnel_units WHERE period_start IS NOT NULL").fetchall()}
 
 
 # --- funnel ----------------------------------------------------------------------------------

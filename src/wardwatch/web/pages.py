@@ -75,7 +75,7 @@ def register(app: FastAPI, *, reading: Callable, writing: Callable, needs: Calla
                 if not (paths["diagnosis_group"] == group).any():
                     continue
                 charts.append({
-                    "group": group,
+                    "group": group, "alert": any(a["diagnosis_group"] == group for a in found["alerts"]),
                     "cusum": plot_cusum(found["cusum"], title=f"Risk-adjusted CUSUM, {group}",
                                         org_code=org, diagnosis_group=group),
                     "vlad": plot_vlad(found["cusum"], title=f"VLAD, {group}", org_code=org, diagnosis_group=group)})

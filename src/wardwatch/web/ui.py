@@ -50,7 +50,16 @@ def percent(value: object, missing: str = "–") -> str:
     return f"{100 * float(value):.1f}%"
 
 
+def when(value: object, missing: str = "–") -> str:
+    """ISO date-time text as ``YYYY-MM-DD HH:MM`` (a date stays a date)."""
+    if value is None or value == "":
+        return missing
+    text = str(value).replace("T", " ")
+    return text[:16]
+
+
 def install(env) -> None:
+    env.filters["when"] = when
     env.filters["tag"] = tag
     env.filters["label"] = label
     env.filters["number"] = number
