@@ -45,6 +45,9 @@ def registry_with_markup() -> dict:
     registry = dict(REGISTRY)
     registry["staffing_fill_rate"] = dataclasses.replace(REGISTRY["staffing_fill_rate"],
                                                          title=f"Fill rate {NASTY}")
+    # a funnel's title goes into its SVG too
+    registry["sepsis_screened_1h"] = dataclasses.replace(REGISTRY["sepsis_screened_1h"],
+                                                         title=f"Sepsis screened {NASTY}")
     return registry
 
 
@@ -156,6 +159,8 @@ def test_markup_is_escaped_on_every_page(pages):
     assert ESCAPED in pages.get(f"/orgs/{FOCAL}/ratings").text
     assert ESCAPED in pages.get("/search?q=fill").text
     assert ESCAPED in pages.get(f"/search?q={NASTY}").text  # the query echoed back
+    funnel = pages.get("/indicators/sepsis_screened_1h/funnel").text
+    assert ESCAPED in funnel.split("<svg")[1]  # the chart's title, escaped inside the SVG
 
 
 # --- funnel ----------------------------------------------------------------------------------------
@@ -325,3 +330,26 @@ def test_pages_work_unstyled_without_the_npm_package(pages_db):
     assert page.status_code == 200 and "nhsuk-frontend.min.css" not in page.text
     assert client.get("/static/nhsuk-frontend.min.css").status_code == 404
     assert client.get("/static/wardwatch.css").status_code == 200
+
+
+def test_serve_says_in_one_line_when_the_stylesheet_is_missing(pages_db, monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from wardwatch.cli import get_app
+    from wardwatch.web import assets
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
+    monkeypatch.setenv("WARDWATCH_NODE_MODULES", "/nonexistent")
+    monkeypatch.setattr(assets, "frontend_dir", lambda: None)
+    result = CliRunner().invoke(get_app(), ["serve", "--db", str(pages_db[0])], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "nhsuk-frontend" in line]
+    assert len(notes) == 1 and "unstyled" in notes[0] and "npm ci" in notes[0]
+    assert len(calls) == 1  # it still serves
+    # with the package found, nothing is said
+    monkeypatch.undo()
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
+    result = CliRunner().invoke(get_app(), ["serve", "--db", str(pages_db[0])], catch_exceptions=False)
+    assert "nhsuk-frontend" not in result.output and len(calls) == 2
