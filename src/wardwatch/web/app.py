@@ -312,6 +312,8 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     def home(request: Request, user: Account = viewer) -> HTMLResponse:
         with reading() as raw:
             organisations = data.orgs(raw)
+        # named organisations (the warehouse's own trusts) first, then those known by code only
+        organisations.sort(key=lambda o: (o["org_name"] == o["org_code"], o["org_name"].lower()))
         return render("home.html", orgs=organisations, **chrome(request, user))
 
     @app.get("/orgs/{org}", response_class=HTMLResponse, include_in_schema=False)
