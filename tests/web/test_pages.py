@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from datetime import date, datetime
+from datetime import datetime
 
 import duckdb
 import pandas as pd

@@ -6,6 +6,8 @@ never lets a name or label through as HTML.
 
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 #: nhsuk-tag colour by stored value: Making Data Count variation and assurance, CQC ratings,
@@ -29,7 +31,7 @@ def label(value: object) -> str:
 
 def tag(value: object) -> Markup:
     """An nhsuk tag for a stored value, or an en dash when there is none."""
-    if value is None or value == "" or (isinstance(value, float) and value != value):
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
         return Markup("–")
     colour = TAG_COLOURS.get(str(value).strip().lower(), "grey")
     return Markup('<strong class="nhsuk-tag nhsuk-tag--{}">{}</strong>').format(colour, escape(label(value)))
@@ -37,7 +39,7 @@ def tag(value: object) -> Markup:
 
 def number(value: object, spec: str = "{:,.4g}", missing: str = "–") -> str:
     """A number for a table cell; ``missing`` when there is none."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return missing
     if isinstance(value, (int, float)):
         return spec.format(value)
@@ -45,7 +47,7 @@ def number(value: object, spec: str = "{:,.4g}", missing: str = "–") -> str:
 
 
 def percent(value: object, missing: str = "–") -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return missing
     return f"{100 * float(value):.1f}%"
 
