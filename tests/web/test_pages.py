@@ -353,3 +353,24 @@ def test_serve_says_in_one_line_when_the_stylesheet_is_missing(pages_db, monkeyp
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(app))
     result = CliRunner().invoke(get_app(), ["serve", "--db", str(pages_db[0])], catch_exceptions=False)
     assert "nhsuk-frontend" not in result.output and len(calls) == 2
+
+
+def test_the_api_funnel_keeps_a_month_and_its_financial_year_apart(pages, pages_db):
+    from wardwatch.web import store as web_store
+
+    with web_writer(pages_db[0]) as raw:
+        token = web_store.create_token(raw, "analyst")
+    url = "/api/v1/indicators/sepsis_screened_1h/funnel?period=2018-04-01"
+    headers = {"Authorization": f"Bearer {token}"}
+    month = pages.get(url, headers=headers).json()
+    year = pages.get(url + "&grain=year", headers=headers).json()
+    assert month["grain"] == "month" and year["grain"] == "year"
+    assert sorted(u["org_code"] for u in month["units"]) == ["ZT1", "ZT2", "ZT3"]  # once each
+    assert sorted(u["org_code"] for u in year["units"]) == ["ZT1", "ZT2", "ZT3"]
+    zt3 = {u["org_code"]: u for u in year["units"]}["ZT3"]
+    assert (zt3["numerator"], zt3["denominator"]) == (12 * ZT3_NUM, 12 * ZT3_DEN)  # April 2018 to March 2019
+    assert pages.get(url + "&grain=week", headers=headers).status_code == 422
+    # the funnel page's CSV link names its grain
+    as_role(pages, "analyst")
+    page = pages.get("/indicators/sepsis_screened_1h/funnel?grain=year").text
+    assert "/api/v1/indicators/sepsis_screened_1h/funnel?grain=year&amp;period=" in page

@@ -227,9 +227,9 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
 
     @app.get("/api/v1/indicators/{indicator}/funnel", summary="A funnel plot's units and limits")
     def api_funnel(request: Request, indicator: str, user: Account = viewer, period: str | None = None,
-                   format: str = format_q) -> Response:
+                   grain: str = Query("month", pattern="^(month|year)$"), format: str = format_q) -> Response:
         with reading() as raw:
-            result = data.funnel(raw, indicator, period or None, edition(user))
+            result = data.funnel(raw, indicator, period or None, edition(user), grain)
         return respond(request, result, pd.DataFrame(result["units"]))
 
     @app.get("/api/v1/orgs/{org}/alerts", summary="Special-cause concerns and mortality alerts")
