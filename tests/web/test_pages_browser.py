@@ -111,6 +111,15 @@ def test_every_page_is_styled_accessible_and_screenshotted(browser, server, tmp_
     context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
     problems = {}
+    # a failed sign-in: the NHS.UK error summary, checked too
+    page.goto(f"{server}/sign-in")
+    page.fill("#name", "demo")
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert page.locator(".nhsuk-error-summary").inner_text().startswith("There is a problem")
+    failed = axe_violations(page)
+    if failed:
+        problems["sign-in failed"] = failed
     for name, path in PAGES:
         if path is None:
             page.goto(f"{server}/sign-in")
