@@ -374,3 +374,14 @@ def test_the_api_funnel_keeps_a_month_and_its_financial_year_apart(pages, pages_
     as_role(pages, "analyst")
     page = pages.get("/indicators/sepsis_screened_1h/funnel?grain=year").text
     assert "/api/v1/indicators/sepsis_screened_1h/funnel?grain=year&amp;period=" in page
+
+
+def test_org_names_in_one_go_equal_the_one_by_one_lookup(pages_db):
+    from wardwatch.warehouse import reader
+    from wardwatch.web import data, pagedata
+
+    with reader(pages_db[0]) as raw:
+        together = pagedata.org_names(raw)
+        one_by_one = {code: data.org_name(raw, code) for code in data.org_codes(raw)}
+    assert together == one_by_one
+    assert together["ZT1"] == FORMULA_NAME and together["ZT3"] == "ZT3"  # from the history; none

@@ -157,3 +157,15 @@ def test_every_page_is_styled_accessible_and_screenshotted(browser, server, tmp_
     assert blocked == []  # nothing of ours refused by the Content-Security-Policy
     plain.close()
     context.close()
+
+
+def test_org_names_in_one_go_equal_the_one_by_one_lookup_on_the_demo(demo_db):
+    from wardwatch.warehouse import reader
+    from wardwatch.web import data, pagedata
+
+    with reader(demo_db) as raw:
+        together = pagedata.org_names(raw)
+        one_by_one = {code: data.org_name(raw, code) for code in data.org_codes(raw)}
+    assert len(together) > 200  # the demo's 15 trusts and the published statistics' organisations
+    assert together == one_by_one
+    assert together["ZFV"] == "Fenvale Hospitals NHS Trust"

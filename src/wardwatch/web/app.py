@@ -311,7 +311,7 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, user: Account = viewer) -> HTMLResponse:
         with reading() as raw:
-            organisations = data.orgs(raw)
+            organisations = [{"org_code": c, "org_name": n} for c, n in pagedata.org_names(raw).items()]
         # named organisations (the warehouse's own trusts) first, then those known by code only
         organisations.sort(key=lambda o: (o["org_name"] == o["org_code"], o["org_name"].lower()))
         return render("home.html", orgs=organisations, **chrome(request, user))

@@ -21,8 +21,8 @@ from wardwatch.results.funnels import as_result
 from wardwatch.results.read import StoredMortality
 from wardwatch.results.store import read_table
 from wardwatch.vocabulary import KEY_QUESTION_LABELS
-from wardwatch.warehouse import QUARANTINE_TABLE, RUNS_TABLE, table_exists
-from wardwatch.web.data import NotFound, clean, org_codes, org_name, records, require_indicator, require_org
+from wardwatch.warehouse import ORGANISATIONS_TABLE, QUARANTINE_TABLE, RUNS_TABLE, table_exists
+from wardwatch.web.data import NotFound, clean, org_codes, records, require_indicator, require_org
 
 GRAINS = ("month", "week")
 
@@ -211,6 +211,25 @@ def quarantined_rows(raw: duckdb.DuckDBPyConnection, dataset: str) -> pd.DataFra
     return frame
 
 
+# --- names -------------------------------------------------------------------------------------
+def org_names(raw: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every organisation with results and its name, as ``data.org_name`` gives it (the synthetic
+    world's list, the loaded organisations, the imported inspection history, else the code), in
+    three queries rather than two per organisation."""
+    from wardwatch.synth.orgs import ORGS
+
+    synthetic = {p.code: p.name for p in ORGS}
+    loaded: dict[str, str] = {}
+    if table_exists(raw, ORGANISATIONS_TABLE):
+        loaded = dict(raw.execute(f"SELECT org_code, min(org_name) FROM {ORGANISATIONS_TABLE} "
+                                  "WHERE coalesce(org_name, '') <> '' GROUP BY org_code").fetchall())
+    rated: dict[str, str] = {}
+    if table_exists(raw, "result_ratings"):
+        rated = dict(raw.execute("SELECT org_code, min(org_name) FROM result_ratings "
+                                 "WHERE coalesce(org_name, '') NOT IN ('', 'nan') GROUP BY org_code").fetchall())
+    return {code: synthetic.get(code) or loaded.get(code) or rated.get(code) or code for code in org_codes(raw)}
+
+
 # --- search --------------------------------------------------------------------------------------
 def search(raw: duckdb.DuckDBPyConnection, query: str, registry: Mapping[str, Any]) -> dict:
     """Organisations (code or name) and indicators (id or title) containing ``query``, ignoring case."""
@@ -218,8 +237,7 @@ def search(raw: duckdb.DuckDBPyConnection, query: str, registry: Mapping[str, An
     if not words:
         return {"orgs": [], "indicators": []}
     orgs = []
-    for code in org_codes(raw):
-        name = org_name(raw, code)
+    for code, name in org_names(raw).items():
         if words in code.lower() or words in name.lower():
             orgs.append({"org_code": code, "org_name": name})
     from wardwatch.web.data import indicator_ids
