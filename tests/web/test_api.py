@@ -114,7 +114,7 @@ def test_indicator_page_has_the_chart_the_table_and_a_csv_link(client):
 
     sign_in(client, "analyst")
     page = client.get(f"/orgs/{FOCAL}/indicators/sepsis_screened_1h").text
-    assert "<svg" in page and "<table>" in page
+    assert "<svg" in page and '<table class="nhsuk-table' in page
     assert f"/api/v1/orgs/{FOCAL}/indicators/sepsis_screened_1h/spc?grain=month&amp;format=csv" in page
     overview = client.get(f"/orgs/{FOCAL}").text
     for label in ("Safe", "Effective", "Well-led"):

@@ -93,6 +93,9 @@ def serve(
     import uvicorn
 
     from wardwatch.web.app import create_app
+    from wardwatch.web.assets import MISSING, frontend_dir
 
+    if frontend_dir() is None:
+        typer.echo(MISSING, err=True)
     typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
     uvicorn.run(create_app(db, secure_cookies=not insecure_cookie), host=host, port=port, log_level="warning")

@@ -23,13 +23,14 @@ from urllib.parse import quote, urlencode
 import duckdb
 import pandas as pd
 from fastapi import Depends, FastAPI, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader
 
 from wardwatch.csvsafe import neutralise
 from wardwatch.errors import InputError
 from wardwatch.warehouse import reader, web_writer
-from wardwatch.web import data, store
+from wardwatch.web import assets, data, pagedata, pages, store, ui
 from wardwatch.web.store import Account
 
 SESSION_COOKIE = "ww_session"
@@ -49,16 +50,38 @@ def edition(user: Account) -> str:
     return "clinical" if user.at_least("analyst") else "public"
 
 
-def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, Any] | None = None) -> FastAPI:
-    """The dashboard and API over warehouse ``db`` (``secure_cookies=False`` only for plain-HTTP tests)."""
+#: the header's menu
+NAV_ITEMS = (("/", "Organisations"), ("/search", "Search"), ("/data-quality", "Data quality"))
+_FRONTEND_UNSET = Path()
+
+
+def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, Any] | None = None,
+               frontend: Path | None = _FRONTEND_UNSET) -> FastAPI:
+    """The dashboard and API over warehouse ``db`` (``secure_cookies=False`` only for plain-HTTP tests).
+
+    ``frontend``: nhsuk-frontend's ``dist/nhsuk`` folder (found in node_modules by default; None
+    serves the pages unstyled)."""
     db = Path(db)
+    if frontend is _FRONTEND_UNSET:
+        frontend = assets.frontend_dir()
     lock = threading.RLock()
     if registry is None:
         from wardwatch.report.meta import load_registry
 
         registry = load_registry()
     env = Environment(loader=PackageLoader("wardwatch.web", "templates"), autoescape=True)
+    ui.install(env)
+    env.globals.update(styled=frontend is not None, nav_items=NAV_ITEMS)
     app = FastAPI(title="wardwatch API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
+    if frontend is not None:
+        stylesheet = frontend / assets.STYLESHEET
+
+        @app.get("/static/nhsuk-frontend.min.css", include_in_schema=False)
+        def nhsuk_stylesheet() -> FileResponse:
+            return FileResponse(stylesheet, media_type="text/css")
+
+        app.mount("/assets", StaticFiles(directory=frontend / "assets"), name="nhsuk-assets")
+    app.mount("/static", StaticFiles(directory=assets.OWN_STATIC), name="static")
 
     @contextlib.contextmanager
     def reading() -> Iterator[duckdb.DuckDBPyConnection]:
@@ -142,7 +165,7 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'")
         response.headers.setdefault("Cache-Control", "private, no-cache")
         return response
@@ -204,9 +227,9 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
 
     @app.get("/api/v1/indicators/{indicator}/funnel", summary="A funnel plot's units and limits")
     def api_funnel(request: Request, indicator: str, user: Account = viewer, period: str | None = None,
-                   format: str = format_q) -> Response:
+                   grain: str = Query("month", pattern="^(month|year)$"), format: str = format_q) -> Response:
         with reading() as raw:
-            result = data.funnel(raw, indicator, period or None, edition(user))
+            result = data.funnel(raw, indicator, period or None, edition(user), grain)
         return respond(request, result, pd.DataFrame(result["units"]))
 
     @app.get("/api/v1/orgs/{org}/alerts", summary="Special-cause concerns and mortality alerts")
@@ -288,23 +311,32 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, user: Account = viewer) -> HTMLResponse:
         with reading() as raw:
-            organisations = data.orgs(raw)
+            organisations = [{"org_code": c, "org_name": n} for c, n in pagedata.org_names(raw).items()]
+        # named organisations (the warehouse's own trusts) first, then those known by code only
+        organisations.sort(key=lambda o: (o["org_name"] == o["org_code"], o["org_name"].lower()))
         return render("home.html", orgs=organisations, **chrome(request, user))
 
     @app.get("/orgs/{org}", response_class=HTMLResponse, include_in_schema=False)
-    def trust_page(request: Request, org: str, user: Account = viewer) -> HTMLResponse:
+    def trust_page(request: Request, org: str, user: Account = viewer, site: str | None = None,
+                   grain: str | None = Query(None, pattern="^(month|week)?$")) -> HTMLResponse:
         from wardwatch.render.icons import assurance_icon_svg, variation_icon_svg
 
         with reading() as raw:
-            groups = data.overview(raw, org, edition(user), registry)
+            choices = pagedata.overview_choices(raw, org, edition(user))
+            groups = pagedata.overview(raw, org, edition(user), registry, site or None, grain or None)
             name = data.org_name(raw, org)
             plan = data.actions(raw, org)
+            funnels = pagedata.funnel_indicators(raw)
         for _, rows in groups:
             for row in rows:
                 row["variation_svg"] = variation_icon_svg(row["variation"], row["improvement"], size=28) \
                     if row["variation"] else ""
                 row["assurance_svg"] = assurance_icon_svg(row["assurance"], size=28) if row["assurance"] else ""
-        return render("overview.html", org=org, org_name=name, groups=groups, actions=plan, **chrome(request, user))
+                row["funnel_link"] = pages.funnel_link(row["indicator_id"], org) \
+                    if row["indicator_id"] in funnels else None
+        return render("overview.html", org=org, org_name=name, groups=groups, actions=plan, choices=choices,
+                      site=site or "", grain=grain or "", breadcrumbs=[("Organisations", "/")],
+                      **chrome(request, user))
 
     @app.get("/orgs/{org}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
     def indicator_page(request: Request, org: str, indicator: str, user: Account = viewer,
@@ -322,6 +354,9 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         query = {"grain": grain, "format": "csv", **({"site": site} if site else {})}
         csv_link = f"/api/v1/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/spc?{urlencode(query)}"
         return render("indicator.html", org=org, org_name=name, meta=meta, result=result, chart=chart,
-                      csv_link=csv_link, **chrome(request, user))
+                      csv_link=csv_link, breadcrumbs=[("Organisations", "/"), (name, f"/orgs/{quote(org, safe='')}")],
+                      **chrome(request, user))
 
+    pages.register(app, reading=reading, writing=writing, needs=needs, render=render, chrome=chrome,
+                   registry=registry)
     return app

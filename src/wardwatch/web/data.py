@@ -138,11 +138,13 @@ def spc_result(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain: 
     return read.series(raw, _catalogue_entry(raw, org, indicator, grain, site, edition)).spc
 
 
-def funnel(raw: duckdb.DuckDBPyConnection, indicator: str, period: str | None, edition: str) -> dict:
+def funnel(raw: duckdb.DuckDBPyConnection, indicator: str, period: str | None, edition: str,
+           grain: str = "month") -> dict:
+    """One grain's funnel (a month and the financial year starting that month are two funnels)."""
     require_indicator(raw, indicator)
-    units = read_table(raw, "result_funnel_units", "indicator_id = ?", [indicator])
+    units = read_table(raw, "result_funnel_units", "indicator_id = ? AND grain = ?", [indicator, grain])
     if units.empty:
-        raise NotFound(f"indicator {indicator!r}: no funnel stored for it")
+        raise NotFound(f"indicator {indicator!r}: no {grain}ly funnel stored for it")
     periods = sorted({clean(p) for p in units["period_start"]} - {None})
     if period is None:
         chosen = periods[-1] if periods else None
@@ -158,7 +160,8 @@ def funnel(raw: duckdb.DuckDBPyConnection, indicator: str, period: str | None, e
         small = units["numerator"].map(rule.hides)
         for column in ("numerator", "denominator", "value"):
             units[column] = units[column].astype(object).where(~small, None)
-    return {"indicator_id": indicator, "period": chosen, "periods": periods, "units": records(units)}
+    return {"indicator_id": indicator, "grain": grain, "period": chosen, "periods": periods,
+            "units": records(units)}
 
 
 def alerts(raw: duckdb.DuckDBPyConnection, org: str, edition: str) -> list[dict]:
