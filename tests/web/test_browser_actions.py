@@ -68,6 +68,15 @@ def stored_point(db: Path, period: str) -> tuple[float, float, float]:
             [INDICATOR, period]).fetchone()
 
 
+def value_text(db: Path, value: float) -> str:
+    """What the tooltip should say for ``value``: a percentage (one decimal) and the stored
+    proportion for p charts, as the chart's axis labels them; four significant digits otherwise."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        chart = con.execute("SELECT DISTINCT chart FROM result_spc_series WHERE org_code = 'ZT1' AND indicator_id = ? "
+                            "AND grain = 'month'", [INDICATOR]).fetchone()[0]
+    return f"{value * 100:.1f}% ({value:.4g})" if chart in ("p", "pp") else f"{value:.4g}"
+
+
 def test_sign_in_chart_tooltip_and_an_action_edited_in_the_browser(server, browser, tmp_path):
     from browsertools import axe_violations
 
@@ -98,7 +107,7 @@ def test_sign_in_chart_tooltip_and_an_action_edited_in_the_browser(server, brows
     assert tip.is_visible()
     text = tip.inner_text()
     assert f"Period: {period}" in text
-    assert f"Value: {value:.4g}" in text
+    assert f"Value: {value_text(db, value)}" in text
     assert f"Numerator / denominator: {numerator:g} / {denominator:g}" in text
     assert "Limits: " in text and "Signal: " in text
 
@@ -116,7 +125,7 @@ def test_sign_in_chart_tooltip_and_an_action_edited_in_the_browser(server, brows
     before_last = tips[-2]["x"]
     assert f"Period: {before_last}" in tip.inner_text()
     value, numerator, denominator = stored_point(db, before_last)
-    assert f"Value: {value:.4g}" in tip.inner_text()
+    assert f"Value: {value_text(db, value)}" in tip.inner_text()
     assert page.evaluate("document.activeElement.getAttribute('aria-label')").startswith(f"Period: {before_last};")
     page.keyboard.press("Escape")
     assert not tip.is_visible()

@@ -296,19 +296,31 @@ def annotations(raw: duckdb.DuckDBPyConnection, org: str, indicator: str) -> lis
 def point_tips(stored: Any, points: list[dict]) -> list[dict | None]:
     """For each marker of the chart (its ``data-index``: the stored SPC point's position), what the
     tooltip says, read from the stored points."""
+    from wardwatch.render.svg import format_value
+
+    percent = stored.options.chart in ("p", "pp")  # as plot_spc labels them
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return "–"
+        return f"{format_value(value, 'percent')} ({value:.4g})" if percent else f"{value:.4g}"
+
     by_x = {p["x"]: p for p in points}
     frame = stored.points.reset_index(drop=True)
     tips: list[dict | None] = []
     for i, row in frame.iterrows():
         x = data.clean(row["x"])
-        shown = by_x.get(x)
-        if shown is None:
+        point = by_x.get(x)
+        if point is None:
             tips.append(None)
             continue
-        tips.append({"i": int(i), "x": x, "y": shown["y"], "numerator": shown["numerator"],
-                     "denominator": shown["denominator"], "centre": shown["centre"], "lpl": shown["lpl"],
-                     "upl": shown["upl"], "point_type": shown["point_type"] or "",
-                     "segment": data.clean(row.get("segment"))})
+        tips.append({"i": int(i), "x": x, "y": point["y"], "numerator": point["numerator"],
+                     "denominator": point["denominator"], "centre": point["centre"], "lpl": point["lpl"],
+                     "upl": point["upl"], "point_type": point["point_type"] or "",
+                     "segment": data.clean(row.get("segment")),
+                     "text": {"y": "suppressed" if point["y"] is None else shown(point["y"]),
+                              "centre": shown(point["centre"]), "lpl": shown(point["lpl"]),
+                              "upl": shown(point["upl"])}})
     return tips
 
 

@@ -25,13 +25,14 @@
   }
 
   function lines(tip) {
+    var text = tip.text || {};  // the server's labels, formatted as the chart's axis is
     var out = [["Period", tip.x]];
-    out.push(["Value", tip.y === null ? "suppressed" : number(tip.y, 4)]);
+    out.push(["Value", text.y || (tip.y === null ? "suppressed" : number(tip.y, 4))]);
     if (tip.numerator !== null || tip.denominator !== null) {
       out.push(["Numerator / denominator", number(tip.numerator) + " / " + number(tip.denominator)]);
     }
-    out.push(["Centre", number(tip.centre, 4)]);
-    out.push(["Limits", number(tip.lpl, 4) + " to " + number(tip.upl, 4)]);
+    out.push(["Centre", text.centre || number(tip.centre, 4)]);
+    out.push(["Limits", (text.lpl || number(tip.lpl, 4)) + " to " + (text.upl || number(tip.upl, 4))]);
     out.push(["Signal", SIGNALS[tip.point_type] || tip.point_type || "–"]);
     if (typeof tip.segment === "number" && tip.segment > 0) {
       out.push(["Segment", "after rebase " + tip.segment]);
