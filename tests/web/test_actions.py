@@ -79,7 +79,7 @@ def test_analysts_clinicians_and_admins_add_an_action_audited_with_its_values(ap
     assert user == role
     assert target["org"] == "ZT1" and target["action"] == "A02"
     assert target["new"]["title"] == "Rapid assessment bay" and target["new"]["due"] == "2019-12-31"
-    saved = [a for a in stored_plan(edit_db)["actions"] if a["id"] == "A02"][0]
+    saved = next(a for a in stored_plan(edit_db)["actions"] if a["id"] == "A02")
     assert saved["owner"] == "ED matron"
     assert saved["indicators"] == [{"indicator_id": "ed_initial_assessment_15min", "expected": "increase"}]
 
@@ -252,7 +252,7 @@ def test_the_indicator_page_carries_the_stored_points_for_the_tooltips(app_clien
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert '<script src="/static/spc-chart.js" defer></script>' in page.text
     tips = json.loads(re.search(r'<script type="application/json" id="spc-tips">(.*?)</script>', page.text,
-                                re.S).group(1))
+                                re.DOTALL).group(1))
     # each tip's numbers against the measures table the refresh read (not the result tables)
     with duckdb.connect(str(edit_db), read_only=True) as con:
         measures = {str(d): (n, m) for d, n, m in con.execute(
@@ -281,3 +281,41 @@ def test_the_svg_download_and_the_script(app_client):
     script = app_client.get("/static/spc-chart.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert "addEventListener" in script.text
+
+
+def page_tips(text: str) -> list[dict]:
+    return json.loads(re.search(r'<script type="application/json" id="spc-tips">(.*?)</script>', text,
+                                re.DOTALL).group(1))
+
+
+def test_viewers_tooltips_carry_no_suppressed_number(app_client, edit_db):
+    sign_in(app_client, "viewer")
+    page = app_client.get("/orgs/ZT1/indicators/sepsis_screened_1h?grain=month").text
+    tips = [t for t in page_tips(page) if t]
+    with duckdb.connect(str(edit_db), read_only=True) as con:
+        small = {str(d) for (d,) in con.execute(
+            "SELECT period_start FROM measures WHERE org_code = 'ZT1' AND site_code IS NULL AND period_grain = 'month' "
+            "AND indicator_id = 'sepsis_screened_1h' AND numerator BETWEEN 1 AND 7").fetchall()}
+    assert small == {"2020-04-01"}  # a count of 5 that month
+    assert len(tips) > 12
+    for tip in tips:  # a suppressed month is not charted, or charted without its numbers
+        assert tip["x"] not in small or (tip["numerator"] is None and tip["text"]["y"] == "suppressed")
+        assert tip["numerator"] is None or not 1 <= tip["numerator"] <= 7
+    assert "<tr><td>2020-04-01</td>\n<td class=\"num\">suppressed</td>" in page
+
+
+def test_grain_and_site_switches_are_plain_links_and_a_get_form(app_client, edit_db):
+    sign_in(app_client, "analyst")
+    page = app_client.get("/orgs/ZT1/indicators/ed_initial_assessment_15min?grain=month").text
+    assert '<strong aria-current="page">monthly</strong>' in page and '<a href="?grain=week">weekly</a>' in page
+    page = app_client.get("/orgs/ZT1/indicators/sepsis_screened_1h?grain=month").text
+    assert '<form method="get" action="">' in page and '<option value="ZT101">ZT101</option>' in page
+    site = app_client.get("/orgs/ZT1/indicators/sepsis_screened_1h?grain=month&site=ZT101")
+    assert site.status_code == 200 and '<option value="ZT101" selected>' in site.text
+    assert 'id="site" name="site"' in site.text and "site ZT101" in site.text
+    with duckdb.connect(str(edit_db), read_only=True) as con:
+        periods = [str(d) for (d,) in con.execute(
+            "SELECT period_start FROM measures WHERE org_code = 'ZT1' AND site_code = 'ZT101' AND period_grain = 'month' "
+            "AND indicator_id = 'sepsis_screened_1h'").fetchall()]
+    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td>", site.text)
+    assert rows == periods  # the site's own series (one month at ZT101), not the trust's
