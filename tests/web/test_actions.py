@@ -319,3 +319,20 @@ def test_grain_and_site_switches_are_plain_links_and_a_get_form(app_client, edit
             "AND indicator_id = 'sepsis_screened_1h'").fetchall()]
     rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td>", site.text)
     assert rows == periods  # the site's own series (one month at ZT101), not the trust's
+
+
+def test_the_plan_downloads_as_yaml_that_reimports_unchanged(app_client, tokens, edit_db, tmp_path):
+    import yaml
+
+    headers = bearer(tokens["analyst"])
+    assert app_client.post("/api/v1/orgs/ZT1/actions", json=NEW, headers=headers).status_code == 201
+    refresh(edit_db, registry=REGISTRY)  # measure the edited plan
+    answer = app_client.get("/api/v1/orgs/ZT1/action-plan", headers=bearer(tokens["viewer"]))
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/yaml")
+    document = yaml.safe_load(answer.text)
+    assert [a["id"] for a in document["actions"]] == ["A1", "A02"]
+    assert document["actions"][0]["title"] == NASTY and document["actions"][1]["due"] == "2019-12-31"
+    path = tmp_path / "plan.yaml"
+    path.write_text(answer.text, encoding="utf-8")
+    again = refresh(edit_db, registry=REGISTRY, action_plans=[path])
+    assert again.stages["actions"]["recomputed"] == 0  # the same document: nothing to measure again

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import duckdb
 import pandas as pd
+import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -367,6 +368,15 @@ def router(*, reading: Callable, writing: Callable, needs: Callable, render: Cal
                 return JSONResponse(listing(raw, org))
         except NoPlan as exc:
             return error(request, 404, str(exc))
+
+    @routes.get("/api/v1/orgs/{org}/action-plan", summary="The current plan as a YAML file to import")
+    def api_plan_yaml(request: Request, org: str, user: Account = viewer) -> Response:
+        with reading() as raw:
+            plan, _ = load(raw, org)
+        text = yaml.safe_dump(plan_to_dict(plan), sort_keys=False, allow_unicode=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{org}_action_plan.yaml")
+        return Response(text, media_type="application/yaml; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @routes.get("/api/v1/orgs/{org}/actions/{action_id}", summary="One action, with its ETag")
     def api_action(request: Request, org: str, action_id: str, user: Account = viewer) -> Response:
