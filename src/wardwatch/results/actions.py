@@ -16,9 +16,9 @@ import pandas as pd
 
 from wardwatch.actions.effect import EffectSettings, evaluate_plan
 from wardwatch.actions.model import ActionPlan
-from wardwatch.actions.store import plan_from_dict
-from wardwatch.results.documents import StoredDocument, documents, read_yaml, store_document
-from wardwatch.results.store import read_table
+from wardwatch.actions.store import plan_from_dict, plan_to_dict
+from wardwatch.results.documents import StoredDocument, documents, read_yaml, replace_document, store_document
+from wardwatch.results.store import read_table, stored_fingerprints
 from wardwatch.warehouse import MEASURES_TABLE
 
 METHOD_VERSION = "effects-1"
@@ -37,10 +37,13 @@ def _linked(plan: ActionPlan) -> list[str]:
     return sorted({link.indicator_id for action in plan.actions for link in action.indicators})
 
 
-def fingerprints(raw: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def fingerprints(raw: duckdb.DuckDBPyConnection, only: str | None = None) -> dict[str, str]:
+    """Each organisation's unit fingerprint (``only``: that organisation's alone)."""
     settings = repr(EffectSettings())
     prints = {}
     for stored in documents(raw, KIND):
+        if only is not None and stored.org_code != only:
+            continue
         plan = plan_from_dict(stored.document, stored.source)
         ids = _linked(plan)
         marks = ", ".join("?" for _ in ids) or "NULL"
@@ -73,3 +76,15 @@ def read_plan(raw: duckdb.DuckDBPyConnection, org_code: str) -> tuple[ActionPlan
     return plan_from_dict(stored.document, stored.source), effects
 
 
+def replace_plan(raw: duckdb.DuckDBPyConnection, plan: ActionPlan, source: str) -> StoredDocument:
+    """Keep an edited ``plan`` as its organisation's current plan, inside the caller's transaction
+    (the web's edits). Its new SHA-256 changes the organisation's fingerprint, so the next
+    ``refresh`` re-evaluates that organisation's action effects and no other."""
+    return replace_document(raw, KIND, plan.org_code, source, plan_to_dict(plan))
+
+
+def effects_pending(raw: duckdb.DuckDBPyConnection, org_code: str) -> bool:
+    """True when the organisation's plan (or the measures it links) changed since the stored
+    effects were computed, i.e. the next ``refresh`` will recompute them."""
+    now = fingerprints(raw, org_code).get(org_code)
+    return now is not None and stored_fingerprints(raw, "actions").get(org_code) != now

@@ -56,15 +56,21 @@ def read_yaml(path: Path, what: str) -> dict[str, Any]:
 def store_document(raw: duckdb.DuckDBPyConnection, kind: str, org_code: str, source: str,
                    document: dict[str, Any]) -> StoredDocument:
     """Keep ``document`` as the organisation's current ``kind`` (replacing an earlier import)."""
+    with transaction(raw):
+        return replace_document(raw, kind, org_code, source, document)
+
+
+def replace_document(raw: duckdb.DuckDBPyConnection, kind: str, org_code: str, source: str,
+                     document: dict[str, Any]) -> StoredDocument:
+    """``store_document`` inside the caller's transaction (creating the table if missing)."""
     if kind not in KINDS:
         raise ValueError(kind)
     text = json.dumps(document, sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(text.encode()).hexdigest()
     raw.execute(f"CREATE TABLE IF NOT EXISTS {INPUT_DOCUMENTS_TABLE} ({DDL})")
-    with transaction(raw):
-        raw.execute(f"DELETE FROM {INPUT_DOCUMENTS_TABLE} WHERE kind = ? AND org_code = ?", [kind, org_code])
-        raw.execute(f"INSERT INTO {INPUT_DOCUMENTS_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-                    [kind, org_code, source, text, digest, datetime.now().replace(microsecond=0)])
+    raw.execute(f"DELETE FROM {INPUT_DOCUMENTS_TABLE} WHERE kind = ? AND org_code = ?", [kind, org_code])
+    raw.execute(f"INSERT INTO {INPUT_DOCUMENTS_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+                [kind, org_code, source, text, digest, datetime.now().replace(microsecond=0)])
     return StoredDocument(kind, org_code, source, document, digest)
 
 

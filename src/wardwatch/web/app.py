@@ -29,7 +29,9 @@ from jinja2 import Environment, PackageLoader
 
 from wardwatch.csvsafe import neutralise
 from wardwatch.errors import InputError
+from wardwatch.results import read
 from wardwatch.warehouse import reader, web_writer
+from wardwatch.web import actions as web_actions
 from wardwatch.web import assets, data, pagedata, pages, store, ui
 from wardwatch.web.store import Account
 
@@ -165,7 +167,8 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+            "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "form-action 'self'; "
             "frame-ancestors 'none'")
         response.headers.setdefault("Cache-Control", "private, no-cache")
         return response
@@ -350,12 +353,25 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
             result = data.spc(raw, org, indicator, grain, site or None, edition(user))
             stored = data.spc_result(raw, org, indicator, grain, site or None, edition(user))
             name = data.org_name(raw, org)
-        chart = plot_spc(stored, title=meta.title) if stored is not None else ""
+            notes = web_actions.annotations(raw, org, indicator)
+            catalogue = read.series_catalogue(raw, org, edition(user))
+        mine = catalogue[catalogue["indicator_id"] == indicator]
+        grains = sorted(set(mine["grain"]))
+        sites = sorted({str(code) for code in mine[mine["grain"] == grain]["site_code"].dropna() if str(code)})
+        chart = plot_spc(stored, title=meta.title, annotations=notes or None) if stored is not None else ""
+        tips = web_actions.point_tips(stored, result["points"]) if stored is not None else []
         query = {"grain": grain, "format": "csv", **({"site": site} if site else {})}
         csv_link = f"/api/v1/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/spc?{urlencode(query)}"
+        svg_query = urlencode({"grain": grain, **({"site": site} if site else {})})
+        svg_link = f"/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/chart.svg?{svg_query}"
         return render("indicator.html", org=org, org_name=name, meta=meta, result=result, chart=chart,
-                      csv_link=csv_link, breadcrumbs=[("Organisations", "/"), (name, f"/orgs/{quote(org, safe='')}")],
+                      csv_link=csv_link, svg_link=svg_link, tips=tips, notes=notes, grain=grain,
+                      site=site or "", sites=sites, grains=grains,
+                      breadcrumbs=[("Organisations", "/"), (name, f"/orgs/{quote(org, safe='')}")],
                       **chrome(request, user))
+
+    app.include_router(web_actions.router(reading=reading, writing=writing, needs=needs, render=render,
+                                          chrome=chrome, error=error, registry=registry))
 
     pages.register(app, reading=reading, writing=writing, needs=needs, render=render, chrome=chrome,
                    registry=registry)
