@@ -28,8 +28,9 @@ from jinja2 import Environment, PackageLoader
 
 from wardwatch.csvsafe import neutralise
 from wardwatch.errors import InputError
-from wardwatch.warehouse import reader, web_writer
+from wardwatch.warehouse import web_writer
 from wardwatch.web import apidoc, data, store
+from wardwatch.web.cache import Results
 from wardwatch.web.store import Account
 
 SESSION_COOKIE = "ww_session"
@@ -60,9 +61,12 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     env = Environment(loader=PackageLoader("wardwatch.web", "templates"), autoescape=True)
     app = FastAPI(title="wardwatch API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
 
+    results = Results(db)
+
     @contextlib.contextmanager
     def reading() -> Iterator[duckdb.DuckDBPyConnection]:
-        with lock, reader(db) as raw:
+        # a Reader: the read-only connection, opened only when an answer is not cached (web.cache)
+        with lock, results.reading() as raw:
             yield raw
 
     @contextlib.contextmanager
