@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port (1-65535)."),
     insecure_cookie: bool = typer.Option(
         False, "--insecure-cookie", help="Send the session cookie over plain HTTP too (loopback testing only)."),
+    workers: int = typer.Option(1, "--workers", help="Server processes (1-32); more use more cores."),
 ) -> None:
     """Serve the dashboard and the JSON API (/api/v1) over the warehouse's results."""
     from wardwatch.cli.paths import warehouse_file
@@ -86,6 +88,8 @@ def serve(
     warehouse_file(db, "--db")
     if not 1 <= port <= 65535:
         raise InputError(f"--port {port}: must be between 1 and 65535")
+    if not 1 <= workers <= 32:
+        raise InputError(f"--workers {workers}: must be between 1 and 32")
     if not host or any(c.isspace() for c in host):
         raise InputError(f"--host {host!r}: give an address such as 127.0.0.1")
     with reader(db):
@@ -98,4 +102,22 @@ def serve(
     if frontend_dir() is None:
         typer.echo(MISSING, err=True)
     typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(create_app(db, secure_cookies=not insecure_cookie), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(db, secure_cookies=not insecure_cookie), host=host, port=port, log_level="warning")
+        return
+    # each worker process builds its own app from these two variables (uvicorn imports the factory)
+    os.environ[_DB_VARIABLE] = str(db.resolve())
+    os.environ[_INSECURE_VARIABLE] = "1" if insecure_cookie else ""
+    uvicorn.run("wardwatch.cli.web:_worker_app", factory=True, workers=workers, host=host, port=port,
+                log_level="warning")
+
+
+_DB_VARIABLE = "WARDWATCH_SERVE_DB"
+_INSECURE_VARIABLE = "WARDWATCH_SERVE_INSECURE_COOKIE"
+
+
+def _worker_app():
+    """The app of one `wardwatch serve --workers N` process (set up by ``serve``)."""
+    from wardwatch.web.app import create_app
+
+    return create_app(Path(os.environ[_DB_VARIABLE]), secure_cookies=not os.environ.get(_INSECURE_VARIABLE))

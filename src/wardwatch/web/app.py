@@ -30,9 +30,10 @@ from jinja2 import Environment, PackageLoader
 from wardwatch.csvsafe import neutralise
 from wardwatch.errors import InputError
 from wardwatch.results import read
-from wardwatch.warehouse import reader, web_writer
+from wardwatch.warehouse import web_writer
 from wardwatch.web import actions as web_actions
-from wardwatch.web import assets, data, pagedata, pages, store, ui
+from wardwatch.web import apidoc, assets, data, pagedata, pages, store, ui
+from wardwatch.web.cache import Results
 from wardwatch.web.store import Account
 
 SESSION_COOKIE = "ww_session"
@@ -85,9 +86,12 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         app.mount("/assets", StaticFiles(directory=frontend / "assets"), name="nhsuk-assets")
     app.mount("/static", StaticFiles(directory=assets.OWN_STATIC), name="static")
 
+    results = Results(db)
+
     @contextlib.contextmanager
     def reading() -> Iterator[duckdb.DuckDBPyConnection]:
-        with lock, reader(db) as raw:
+        # a Reader: the read-only connection, opened only when an answer is not cached (web.cache)
+        with lock, results.reading() as raw:
             yield raw
 
     @contextlib.contextmanager
@@ -193,7 +197,8 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
 
     limit_q = Query(100, ge=1, le=MAX_LIMIT, description="Items per page.")
     offset_q = Query(0, ge=0, description="Items to skip.")
-    format_q = Query("json", pattern="^(json|csv)$", description="json (default) or csv (spreadsheet-safe).")
+    format_q = Query("json", pattern="^(json|csv)$", description="json (default) or csv (spreadsheet-safe).",
+                     json_schema_extra={"enum": ["json", "csv"]})
 
     # --- the API -------------------------------------------------------------------------
     @app.get("/health", include_in_schema=False)
@@ -204,13 +209,13 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     def openapi(user: Account = viewer) -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/api/v1/orgs", summary="Organisations with results")
+    @app.get("/api/v1/orgs", summary="Organisations with results", response_model=apidoc.OrgPage)
     def api_orgs(request: Request, user: Account = viewer, limit: int = limit_q, offset: int = offset_q,
                  format: str = format_q) -> Response:
         with reading() as raw:
             return respond(request, page(data.orgs(raw), limit, offset))
 
-    @app.get("/api/v1/indicators", summary="Indicators with results")
+    @app.get("/api/v1/indicators", summary="Indicators with results", response_model=apidoc.IndicatorPage)
     def api_indicators(request: Request, user: Account = viewer, limit: int = limit_q, offset: int = offset_q,
                        format: str = format_q) -> Response:
         with reading() as raw:
@@ -220,34 +225,38 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
                 else item["key_questions"]
         return respond(request, page(items, limit, offset))
 
-    @app.get("/api/v1/orgs/{org}/indicators/{indicator}/spc", summary="One SPC series as stored")
+    @app.get("/api/v1/orgs/{org}/indicators/{indicator}/spc", summary="One SPC series as stored",
+             response_model=apidoc.Spc)
     def api_spc(request: Request, org: str, indicator: str, user: Account = viewer,
-                grain: str = Query("month", pattern="^(month|week)$"), site: str | None = None,
-                format: str = format_q) -> Response:
+                grain: str = Query("month", pattern="^(month|week)$", json_schema_extra={"enum": ["month", "week"]}),
+                site: str | None = None, format: str = format_q) -> Response:
         with reading() as raw:
             result = data.spc(raw, org, indicator, grain, site or None, edition(user))
         return respond(request, result, pd.DataFrame(result["points"]))
 
-    @app.get("/api/v1/indicators/{indicator}/funnel", summary="A funnel plot's units and limits")
+    @app.get("/api/v1/indicators/{indicator}/funnel", summary="A funnel plot's units and limits",
+             response_model=apidoc.Funnel)
     def api_funnel(request: Request, indicator: str, user: Account = viewer, period: str | None = None,
                    grain: str = Query("month", pattern="^(month|year)$"), format: str = format_q) -> Response:
         with reading() as raw:
             result = data.funnel(raw, indicator, period or None, edition(user), grain)
         return respond(request, result, pd.DataFrame(result["units"]))
 
-    @app.get("/api/v1/orgs/{org}/alerts", summary="Special-cause concerns and mortality alerts")
+    @app.get("/api/v1/orgs/{org}/alerts", summary="Special-cause concerns and mortality alerts",
+             response_model=apidoc.AlertPage)
     def api_alerts(request: Request, org: str, user: Account = viewer, limit: int = limit_q,
                    offset: int = offset_q, format: str = format_q) -> Response:
         with reading() as raw:
             return respond(request, page(data.alerts(raw, org, edition(user)), limit, offset))
 
-    @app.get("/api/v1/orgs/{org}/ratings", summary="Stored CQC-style ratings, every inspection")
+    @app.get("/api/v1/orgs/{org}/ratings", summary="Stored CQC-style ratings, every inspection",
+             response_model=apidoc.RatingPage)
     def api_ratings(request: Request, org: str, user: Account = viewer, limit: int = limit_q,
                     offset: int = offset_q, format: str = format_q) -> Response:
         with reading() as raw:
             return respond(request, page(data.ratings(raw, org), limit, offset))
 
-    @app.get("/api/v1/audit", summary="The audit log, newest first (admins)")
+    @app.get("/api/v1/audit", summary="The audit log, newest first (admins)", response_model=apidoc.AuditPage)
     def api_audit(request: Request, user: Account = admin, limit: int = limit_q, offset: int = offset_q,
                   format: str = format_q) -> Response:
         with reading() as raw:
@@ -375,4 +384,5 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
 
     pages.register(app, reading=reading, writing=writing, needs=needs, render=render, chrome=chrome,
                    registry=registry)
+    apidoc.document(app)
     return app

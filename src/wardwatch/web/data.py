@@ -23,6 +23,7 @@ from wardwatch.results.actions import read_plan
 from wardwatch.results.ratings import read_history
 from wardwatch.results.store import read_table
 from wardwatch.warehouse import table_exists
+from wardwatch.web.cache import cached
 
 
 class NotFound(LookupError):
@@ -55,6 +56,7 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
+@cached
 def org_codes(raw: duckdb.DuckDBPyConnection) -> list[str]:
     codes = set(read.organisations(raw)) if table_exists(raw, "result_spc_series") else set()
     codes |= set(read_table(raw, "result_ratings")["org_code"].dropna())
@@ -65,6 +67,7 @@ def orgs(raw: duckdb.DuckDBPyConnection) -> list[dict]:
     return [{"org_code": code, "org_name": org_name(raw, code)} for code in org_codes(raw)]
 
 
+@cached
 def org_name(raw: duckdb.DuckDBPyConnection, org: str) -> str:
     name = trust_name(raw, org)
     if name == org:
@@ -79,9 +82,13 @@ def require_org(raw: duckdb.DuckDBPyConnection, org: str) -> None:
         raise NotFound(f"organisation {org!r}: no results for it in this warehouse (GET /api/v1/orgs lists them)")
 
 
+@cached
 def indicator_ids(raw: duckdb.DuckDBPyConnection) -> list[str]:
-    ids = set(read_table(raw, "result_spc_series")["indicator_id"].dropna())
-    ids |= set(read_table(raw, "result_funnel_units")["indicator_id"].dropna())
+    ids: set[str] = set()
+    for table in ("result_spc_series", "result_funnel_units"):
+        if table_exists(raw, table):
+            ids |= {r[0] for r in raw.execute(f"SELECT DISTINCT indicator_id FROM {table} "
+                                              "WHERE indicator_id IS NOT NULL").fetchall()}
     return sorted(ids)
 
 
@@ -91,6 +98,7 @@ def require_indicator(raw: duckdb.DuckDBPyConnection, indicator: str) -> None:
                        "(GET /api/v1/indicators lists them)")
 
 
+@cached
 def indicators(raw: duckdb.DuckDBPyConnection, registry: Mapping[str, Any]) -> list[dict]:
     out = []
     for ind in indicator_ids(raw):
@@ -113,6 +121,7 @@ def _catalogue_entry(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, g
     return rows.iloc[0]
 
 
+@cached
 def spc(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain: str, site: str | None,
         edition: str) -> dict:
     """Points (x, y, n, centre, lpl, upl, special_cause, point_type, status) and summary of one series."""
@@ -132,12 +141,14 @@ def spc(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain: str, si
     return {"series": series, "points": records(points), "summary": records(summary)}
 
 
+@cached
 def spc_result(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain: str, site: str | None,
                edition: str):
     """The stored SPCResult (for the chart) or None when nothing is charted."""
     return read.series(raw, _catalogue_entry(raw, org, indicator, grain, site, edition)).spc
 
 
+@cached
 def funnel(raw: duckdb.DuckDBPyConnection, indicator: str, period: str | None, edition: str,
            grain: str = "month") -> dict:
     """One grain's funnel (a month and the financial year starting that month are two funnels)."""
@@ -164,6 +175,7 @@ def funnel(raw: duckdb.DuckDBPyConnection, indicator: str, period: str | None, e
             "units": records(units)}
 
 
+@cached
 def alerts(raw: duckdb.DuckDBPyConnection, org: str, edition: str) -> list[dict]:
     """Special-cause concerns of the latest points of the org's series, and mortality CUSUM alerts."""
     require_org(raw, org)
@@ -181,6 +193,7 @@ def alerts(raw: duckdb.DuckDBPyConnection, org: str, edition: str) -> list[dict]
     return out
 
 
+@cached
 def ratings(raw: duckdb.DuckDBPyConnection, org: str) -> list[dict]:
     require_org(raw, org)
     history = read_history(raw, org)
@@ -191,6 +204,7 @@ def ratings(raw: duckdb.DuckDBPyConnection, org: str) -> list[dict]:
     return records(cells)
 
 
+@cached
 def actions(raw: duckdb.DuckDBPyConnection, org: str) -> list[dict]:
     stored = read_plan(raw, org)
     if stored is None:
@@ -206,6 +220,7 @@ def actions(raw: duckdb.DuckDBPyConnection, org: str) -> list[dict]:
     return rows
 
 
+@cached
 def overview(raw: duckdb.DuckDBPyConnection, org: str, edition: str,
              registry: Mapping[str, Any]) -> list[tuple[str, list[dict]]]:
     """The org's whole-trust series grouped by CQC key question, each with its latest icons (the

@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from wardwatch.errors import InputError
 from wardwatch.warehouse import AUDIT_TABLE, SESSIONS_TABLE, TOKENS_TABLE, USERS_TABLE, table_exists
 from wardwatch.web import ROLES
+from wardwatch.web.cache import cached
 
 _HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
 _DUMMY_HASH = _HASHER.hash("wardwatch-no-such-user")  # equal work whether or not the name exists
@@ -94,11 +95,16 @@ def create_token(raw: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 def token_account(raw: duckdb.DuckDBPyConnection, token: str) -> Account | None:
+    return _token_account(raw, sha256(token))
+
+
+@cached
+def _token_account(raw: duckdb.DuckDBPyConnection, digest: str) -> Account | None:
     if not table_exists(raw, TOKENS_TABLE):
         return None
     row = raw.execute(
         f"SELECT u.name, u.role FROM {TOKENS_TABLE} t JOIN {USERS_TABLE} u ON u.name = t.name "
-        "WHERE t.token_sha256 = ?", [sha256(token)]).fetchone()
+        "WHERE t.token_sha256 = ?", [digest]).fetchone()
     return None if row is None else Account(row[0], row[1])
 
 
@@ -134,12 +140,18 @@ def start_session(raw: duckdb.DuckDBPyConnection, user: Account) -> tuple[str, s
 
 def session_account(raw: duckdb.DuckDBPyConnection, secret: str) -> tuple[Account, str] | None:
     """(account, CSRF token) of a live session, or None."""
+    row = _session(raw, sha256(secret))
+    return None if row is None or row[3] <= now() else (Account(row[0], row[1]), row[2])
+
+
+@cached
+def _session(raw: duckdb.DuckDBPyConnection, digest: str) -> tuple | None:
+    """(name, role, csrf, expires_at) of a stored session (the caller checks the expiry)."""
     if not table_exists(raw, SESSIONS_TABLE):
         return None
-    row = raw.execute(
-        f"SELECT u.name, u.role, s.csrf FROM {SESSIONS_TABLE} s JOIN {USERS_TABLE} u ON u.name = s.name "
-        "WHERE s.session_sha256 = ? AND s.expires_at > ?", [sha256(secret), now()]).fetchone()
-    return None if row is None else (Account(row[0], row[1]), row[2])
+    return raw.execute(
+        f"SELECT u.name, u.role, s.csrf, s.expires_at FROM {SESSIONS_TABLE} s JOIN {USERS_TABLE} u "
+        "ON u.name = s.name WHERE s.session_sha256 = ?", [digest]).fetchone()
 
 
 def end_session(raw: duckdb.DuckDBPyConnection, secret: str) -> None:
