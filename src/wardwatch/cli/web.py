@@ -77,8 +77,15 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port (1-65535)."),
     insecure_cookie: bool = typer.Option(
         False, "--insecure-cookie", help="Send the session cookie over plain HTTP too (loopback testing only)."),
+    mllp: str | None = typer.Option(
+        None, "--mllp", help="Also accept HL7 v2 over MLLP on HOST:PORT, in this process (live watchlists)."),
+    webhook: list[str] = typer.Option(
+        [], "--webhook", help="POST a JSON notice here when a watchlist item turns red (repeatable)."),
+    rules: Path | None = typer.Option(
+        None, "--rules", dir_okay=False, help="A site's watchlist rules YAML (default: the packaged rules.yaml)."),
 ) -> None:
-    """Serve the dashboard and the JSON API (/api/v1) over the warehouse's results."""
+    """Serve the dashboard and the JSON API (/api/v1) over the warehouse's results, and the live
+    watchlists (/watchlists) over the live state beside it."""
     from wardwatch.cli.paths import warehouse_file
     from wardwatch.errors import InputError
     from wardwatch.warehouse import reader
@@ -90,9 +97,28 @@ def serve(
         raise InputError(f"--host {host!r}: give an address such as 127.0.0.1")
     with reader(db):
         pass  # a foreign or locked file fails here, in one line, before the server starts
+    import logging
+
     import uvicorn
 
+    from wardwatch.cli.live import _host_port
+    from wardwatch.live.notify import check_url
+    from wardwatch.live.rules import load_rules
     from wardwatch.web.app import create_app
+    from wardwatch.web.live import LiveHub
+    from wardwatch.web.watchlists import configure
 
-    typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
-    uvicorn.run(create_app(db, secure_cookies=not insecure_cookie), host=host, port=port, log_level="warning")
+    listen = _host_port(mllp, "--mllp") if mllp else None
+    hooks = [check_url(url) for url in webhook]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    app = create_app(db, secure_cookies=not insecure_cookie)
+    hub = LiveHub(db, rules=load_rules(rules), webhooks=hooks, mllp=listen)
+    hub.start()
+    try:
+        configure(app, hub)
+        if listen:
+            typer.echo(f"listening on {listen[0]}:{hub.mllp_port} (live state {db}.live.sqlite)", err=True)
+        typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
+        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    finally:
+        hub.stop()

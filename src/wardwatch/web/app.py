@@ -29,7 +29,7 @@ from jinja2 import Environment, PackageLoader
 from wardwatch.csvsafe import neutralise
 from wardwatch.errors import InputError
 from wardwatch.warehouse import reader, web_writer
-from wardwatch.web import data, store
+from wardwatch.web import data, store, watchlists
 from wardwatch.web.store import Account
 
 SESSION_COOKIE = "ww_session"
@@ -324,4 +324,5 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         return render("indicator.html", org=org, org_name=name, meta=meta, result=result, chart=chart,
                       csv_link=csv_link, **chrome(request, user))
 
+    watchlists.install(app, db=db, needs=needs, render=render, chrome=chrome, error=error, writing=writing)
     return app
