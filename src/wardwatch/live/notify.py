@@ -62,6 +62,7 @@ class WebhookSender(threading.Thread):
         self._order = itertools.count()
         self._wake = threading.Condition()
         self._stopping = False
+        self.queued = 0  # deliveries asked for (one per payload and URL)
         self.delivered = 0
         self.failed = 0  # deliveries given up after the last attempt
 
@@ -69,6 +70,7 @@ class WebhookSender(threading.Thread):
         body = json.dumps(payload, sort_keys=True).encode()
         with self._wake:
             for url in self.urls:
+                self.queued += 1
                 heapq.heappush(self._due, (time.monotonic(), next(self._order), url, body, 0))
             self._wake.notify()
 
