@@ -71,6 +71,10 @@ def tokens_create(
     typer.echo(token)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def serve(
     db: Path = typer.Option(..., "--db", help="Warehouse with results (`wardwatch refresh` first)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
@@ -98,6 +102,7 @@ def serve(
     with reader(db):
         pass  # a foreign or locked file fails here, in one line, before the server starts
     import logging
+    import signal
 
     import uvicorn
 
@@ -119,6 +124,8 @@ def serve(
         if listen:
             typer.echo(f"listening on {listen[0]}:{hub.mllp_port} (live state {db}.live.sqlite)", err=True)
         typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
+        # uvicorn re-raises a SIGTERM it handled once it has shut down: end through `finally` instead
+        signal.signal(signal.SIGTERM, _terminate)
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
     finally:
         hub.stop()
