@@ -125,7 +125,10 @@ def serve(
             typer.echo(f"listening on {listen[0]}:{hub.mllp_port} (live state {db}.live.sqlite)", err=True)
         typer.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C to stop)")
         # uvicorn re-raises a SIGTERM it handled once it has shut down: end through `finally` instead
-        signal.signal(signal.SIGTERM, _terminate)
-        uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         hub.stop()
