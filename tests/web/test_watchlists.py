@@ -66,7 +66,7 @@ GETS = [API, "/api/v1/watchlists", "/watchlists", "/watchlists/ed_long_stay"]
 
 @pytest.mark.parametrize("role", ROLES)
 def test_route_role_matrix(live, tokens, role):
-    app, hub, _, _ = live
+    app, _hub, _, _ = live
     client = TestClient(app)
     allowed = role in ("clinician", "admin")
     for route in GETS:
@@ -223,7 +223,7 @@ BUNDLE = {"resourceType": "Bundle", "type": "transaction", "entry": [
 
 
 def test_fhir_post_applies_counts_and_quarantines(live, tokens, db):
-    app, hub, _, copy = live
+    app, _hub, _, copy = live
     client = TestClient(app)
     headers = {**bearer(tokens["clinician"]), "Content-Type": "application/fhir+json"}
     response = client.post("/api/v1/fhir", content=json.dumps(BUNDLE), headers=headers)

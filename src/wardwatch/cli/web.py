@@ -118,7 +118,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(db, secure_cookies=not insecure_cookie)
     hub = LiveHub(db, rules=load_rules(rules), webhooks=hooks, mllp=listen)
-    hub.start()
+    if listen or hub.sender is not None:
+        hub.start()  # intake and webhooks from the start; otherwise on the first watchlist request
     try:
         configure(app, hub)
         if listen:

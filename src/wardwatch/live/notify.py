@@ -44,7 +44,7 @@ def post_json(url: str, body: bytes, timeout: float) -> int:
                                      headers={"Content-Type": "application/json",
                                               "User-Agent": "wardwatch-webhook/1"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked)
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as err:
         return err.code

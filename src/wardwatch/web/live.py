@@ -100,6 +100,8 @@ class LiveHub:
         self.started = True
 
     def stop(self) -> None:
+        if not self.writer.is_alive() and not self.started:
+            return  # never started
         self._stopping.set()
         self._poke.set()
         if self._mllp_loop is not None and self._mllp_stop is not None:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -39,17 +40,25 @@ FHIR_TYPES = ("application/fhir+json", "application/json")
 STATIC = {"watchlist.js": "text/javascript; charset=utf-8", "watchlist.css": "text/css; charset=utf-8"}
 
 
+_STARTING = threading.Lock()
+
+
 def configure(app: FastAPI, hub: LiveHub) -> None:
-    """Use ``hub`` (started by the caller: ``wardwatch serve``, or a test with its own clock)."""
+    """Use ``hub`` (``wardwatch serve``'s, or a test's with its own clock); started on first use
+    unless the caller started it."""
     app.state.live = hub
 
 
 def _hub(app: FastAPI, db: Path) -> LiveHub:
     hub = getattr(app.state, "live", None)
-    if hub is None:  # no --mllp/--webhook: a plain hub, started on first use
-        hub = LiveHub(db)
-        hub.start()
-        app.state.live = hub
+    if hub is not None and hub.started:
+        return hub
+    with _STARTING:  # the first watchlist request starts the live side (none: a plain hub)
+        hub = getattr(app.state, "live", None)
+        if hub is None:
+            hub = app.state.live = LiveHub(db)
+        if not hub.started:
+            hub.start()
     return hub
 
 
@@ -81,14 +90,17 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
             raise NotFound(f"no watchlist {name[:64]!r}; the watchlists are {', '.join(live.rules.rules)}")
         return live, live.rules.rules[name]
 
-    def snapshot(name: str, status: str | None, org: str | None, site: str | None) -> dict[str, Any]:
+    def snapshot(name: str, status: str | None, org: str | None, site: str | None, offset: int = 0,
+                 limit: int | None = None) -> dict[str, Any]:
+        """The list as the API gives it; rows (with item references and actions) only for the page asked."""
         live, rule = rule_of(name)
         at, items = live.items(name, status=status, org=_filter(org, "org"), site=_filter(site, "site"))
-        rows = live.rows(name, items)
-        counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("red", "amber", "green")}
+        counts = {s: sum(1 for i in items if i.status == s) for s in ("red", "amber", "green")}
+        window = items[offset:] if limit is None else items[offset: offset + limit]
         return {"watchlist": name, "title": rule.title, "rules_version": live.rules.version,
                 "amber_minutes": rule.amber_minutes, "red_minutes": rule.red_minutes,
-                "at": at.isoformat(timespec="seconds"), "counts": counts, "total": len(rows), "items": rows}
+                "at": at.isoformat(timespec="seconds"), "counts": counts, "total": len(items),
+                "items": live.rows(name, window), "sites": sorted({i.site_code for i in items if i.site_code})}
 
     status_q = Query(None, pattern="^(red|amber|green)?$", description="Only items with this status.")
 
@@ -111,8 +123,8 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
                       format: str = Query("json", pattern="^(json|csv)$")) -> Response:
         from wardwatch.csvsafe import neutralise
 
-        result = snapshot(name, status or None, org, site)
-        result["items"] = result["items"][offset: offset + limit]
+        result = snapshot(name, status or None, org, site, offset, limit)
+        del result["sites"]
         result.update(limit=limit, offset=offset)
         if format == "csv":
             import pandas as pd
@@ -161,12 +173,15 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
         response.headers["Content-Security-Policy"] = PAGE_CSP
         return response
 
-    @app.get("/static/{asset}", include_in_schema=False)
-    def static_asset(asset: str) -> Response:
-        if asset not in STATIC:
-            raise NotFound(f"no file {asset[:64]!r}")
-        body = resources.files("wardwatch.web").joinpath("static", asset).read_bytes()
-        return Response(body, media_type=STATIC[asset], headers={"Cache-Control": "no-cache"})
+    def static_route(asset: str, media: str) -> None:
+        # one exact route per file, so a later static mount of other files is not shadowed
+        @app.get(f"/static/{asset}", include_in_schema=False)
+        def static_asset() -> Response:
+            body = resources.files("wardwatch.web").joinpath("static", asset).read_bytes()
+            return Response(body, media_type=media, headers={"Cache-Control": "no-cache"})
+
+    for asset, media in STATIC.items():
+        static_route(asset, media)
 
     @app.get("/watchlists", include_in_schema=False)
     def watchlists_page(request: Request, user: Account = clinician) -> Response:
@@ -182,17 +197,16 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
     @app.get("/watchlists/{name}", include_in_schema=False)
     def watchlist_page(request: Request, name: str, user: Account = clinician, site: str | None = None,
                        status: str | None = status_q) -> Response:
-        live, rule = rule_of(name)
-        everything = snapshot(name, None, None, None)
-        sites = sorted({r["site_code"] for r in everything["items"] if r["site_code"]})
-        result = snapshot(name, status or None, None, site) if (site or status) else everything
+        _live, rule = rule_of(name)
+        sites = snapshot(name, None, None, None, 0, 0)["sites"]
+        result = snapshot(name, status or None, None, site, 0, PAGE_ITEMS)
         for row in result["items"]:
             row["waited"] = _waited(row["minutes"])
         query = {k: v for k, v in (("site", site), ("status", status)) if v}
         events = f"/watchlists/{quote(name, safe='')}/events" + (f"?{urlencode(query)}" if query else "")
         csv_link = f"/api/v1/watchlists/{quote(name, safe='')}?{urlencode({**query, 'format': 'csv'})}"
         return page_response(render(
-            "watchlist.html", name=name, rule=rule, result=result, shown=result["items"][:PAGE_ITEMS],
+            "watchlist.html", name=name, rule=rule, result=result, shown=result["items"],
             sites=sites, site=site or "", status_filter=status or "", events=events, csv_link=csv_link,
             **chrome(request, user)))
 
@@ -212,8 +226,7 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
                 now = time.monotonic()
                 if live.version != seen_version or now - last_sent >= live.tick:
                     seen_version = live.version
-                    result = await run_in_threadpool(snapshot, name, status or None, None, site)
-                    result["items"] = result["items"][:PAGE_ITEMS]
+                    result = await run_in_threadpool(snapshot, name, status or None, None, site, 0, PAGE_ITEMS)
                     body = json.dumps({k: v for k, v in result.items() if k != "at"}, sort_keys=True)
                     if body != last_body or now - last_sent >= live.tick:
                         last_body, last_sent = body, now
