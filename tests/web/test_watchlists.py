@@ -272,3 +272,32 @@ def test_event_stream_sends_the_items_and_a_new_message(live, tokens):
                     hub.ingest([m.adt("A04", "S1", at(100), "9000009", "V9", "E", "ED", "SITE1")])
     assert [e["total"] for e in events] == [0, 1]
     assert events[1]["items"][0]["minutes"] == 200 and events[1]["items"][0]["patient_ref"].startswith("P-")
+
+
+def test_serve_options_clock_from_and_webhook_checks(tmp_path, monkeypatch):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from wardwatch.cli import get_app
+
+    from report.conftest import make_measures
+
+    from .conftest import _write_measures
+
+    db = tmp_path / "warehouse.duckdb"
+    _write_measures(db, make_measures())
+    apps = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: apps.append(app))
+
+    def run(*args):
+        return CliRunner().invoke(get_app(), ["serve", "--db", str(db), *args], catch_exceptions=False)
+
+    assert run("--clock-from", "2019-01-14T12:00").exit_code == 0
+    hub = apps[0].state.live
+    assert not hub.started  # without --mllp or a webhook the live side starts on the first watchlist request
+    now = hub.clock()
+    assert now.date().isoformat() == "2019-01-14" and now.hour == 12  # the clock runs from the given time
+    for bad, fragment in ((["--clock-from", "noon"], "--clock-from"), (["--webhook", "ftp://x/y"], "webhook"),
+                          (["--mllp", "nohost"], "--mllp")):
+        result = run(*bad)
+        assert result.exit_code != 0 and fragment in result.output and "Traceback" not in result.output

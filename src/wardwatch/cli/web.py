@@ -87,6 +87,9 @@ def serve(
         [], "--webhook", help="POST a JSON notice here when a watchlist item turns red (repeatable)."),
     rules: Path | None = typer.Option(
         None, "--rules", dir_okay=False, help="A site's watchlist rules YAML (default: the packaged rules.yaml)."),
+    clock_from: str | None = typer.Option(
+        None, "--clock-from", help="Run the watchlists' clock from this time instead of now, e.g. "
+                                   "2019-01-14T12:00 (demonstrations and replays of old data)."),
 ) -> None:
     """Serve the dashboard and the JSON API (/api/v1) over the warehouse's results, and the live
     watchlists (/watchlists) over the live state beside it."""
@@ -103,6 +106,7 @@ def serve(
         pass  # a foreign or locked file fails here, in one line, before the server starts
     import logging
     import signal
+    from datetime import datetime
 
     import uvicorn
 
@@ -114,10 +118,19 @@ def serve(
     from wardwatch.web.watchlists import configure
 
     listen = _host_port(mllp, "--mllp") if mllp else None
+    clock = datetime.now
+    if clock_from:
+        try:
+            start, launched = datetime.fromisoformat(clock_from).replace(tzinfo=None), datetime.now()
+        except ValueError:
+            raise InputError(f"--clock-from {clock_from!r}: expected a date/time like 2019-01-14T12:00") from None
+
+        def clock() -> datetime:  # runs at real speed from --clock-from
+            return start + (datetime.now() - launched)
     hooks = [check_url(url) for url in webhook]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     app = create_app(db, secure_cookies=not insecure_cookie)
-    hub = LiveHub(db, rules=load_rules(rules), webhooks=hooks, mllp=listen)
+    hub = LiveHub(db, rules=load_rules(rules), webhooks=hooks, mllp=listen, clock=clock)
     if listen or hub.sender is not None:
         hub.start()  # intake and webhooks from the start; otherwise on the first watchlist request
     try:
