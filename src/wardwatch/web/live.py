@@ -51,7 +51,7 @@ class LiveHub:
 
     def __init__(self, db: Path, *, rules: RuleSet | None = None, clock: Callable[[], datetime] = datetime.now,
                  webhooks: Iterable[str] = (), mllp: tuple[str, int] | None = None, poll: float = 0.25,
-                 tick: float = 10.0, webhook_timeout: float = 5.0, webhook_attempts: int = 5,
+                 tick: float = 10.0, stream_interval: float = 1.0, webhook_timeout: float = 5.0, webhook_attempts: int = 5,
                  webhook_backoff: float = 2.0):
         self.db = Path(db)
         self.rules = rules or load_rules()
@@ -59,6 +59,7 @@ class LiveHub:
         self.mllp = mllp
         self.mllp_port: int | None = None
         self.poll, self.tick = poll, tick
+        self.stream_interval = stream_interval  # an event stream queries its list at most this often
         self.version = 0  # bumped on every change of the live database (event streams watch it)
         urls = tuple(dict.fromkeys([*self.rules.webhooks, *webhooks]))
         self.sender = WebhookSender(urls, timeout=webhook_timeout, attempts=webhook_attempts,

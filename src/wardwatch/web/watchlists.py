@@ -198,8 +198,8 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
     def watchlist_page(request: Request, name: str, user: Account = clinician, site: str | None = None,
                        status: str | None = status_q) -> Response:
         _live, rule = rule_of(name)
-        sites = snapshot(name, None, None, None, 0, 0)["sites"]
         result = snapshot(name, status or None, None, site, 0, PAGE_ITEMS)
+        sites = snapshot(name, None, None, None, 0, 0)["sites"] if (site or status) else result["sites"]
         for row in result["items"]:
             row["waited"] = _waited(row["minutes"])
         query = {k: v for k, v in (("site", site), ("status", status)) if v}
@@ -232,6 +232,8 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
                         last_body, last_sent = body, now
                         sent += 1
                         yield f"event: items\ndata: {json.dumps(result, sort_keys=True)}\n\n"
+                    # at most one list query per stream_interval, however fast messages arrive
+                    await asyncio.sleep(max(0.0, live.stream_interval - live.poll))
                 await asyncio.sleep(live.poll)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
