@@ -9,8 +9,8 @@ Threads in the dashboard's process (docs/guide/watchlists.md, "Inside wardwatch 
 - the **MLLP listener** (``--mllp``): its own asyncio loop in a thread, feeding the writer;
 - the **watcher**: notices commits (the writer's own, and another process's through SQLite's
   ``PRAGMA data_version``), bumps :attr:`LiveHub.version` for the event streams, and looks for
-  items that have turned red (after each change, and every ``tick`` seconds, since items turn
-  red by the clock too);
+  items that have turned red (after a change, at most once a second, and every ``tick``
+  seconds, since items turn red by the clock too);
 - the **webhook sender** (``wardwatch.live.notify``): delivers, retries, never blocks intake.
 
 Pages and the API read through short-lived read-only SQLite connections (WAL readers never
@@ -210,6 +210,7 @@ class LiveHub:
         con = open_readonly(self.db)
         last_version = None
         last_check = 0.0
+        pending = False
         try:
             while not self._stopping.is_set():
                 self._poke.wait(self.poll)
@@ -221,9 +222,11 @@ class LiveHub:
                 if changed and last_version is not None:
                     self.version += 1  # another connection (e.g. a separate `wardwatch listen`) committed
                 last_version = data_version
+                pending = pending or changed
                 now = time.monotonic()
-                if self.sender is not None and (changed or now - last_check >= self.tick):
-                    last_check = now
+                # after a change (at most once a second under a busy feed), and every tick anyway
+                if self.sender is not None and ((pending and now - last_check >= 1.0) or now - last_check >= self.tick):
+                    last_check, pending = now, False
                     try:
                         self.check_red()
                     except sqlite3.Error as err:
