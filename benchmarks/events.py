@@ -11,6 +11,10 @@ Run: ``PYTHONPATH=src .venv/bin/python benchmarks/events.py [--messages 20000] [
    database; p50/p95 of ``watchlist("ed_long_stay")`` over 50 runs, all items and ``--status red``.
 3. Message to red item: a NEWS2 8 whose observation time is 61 minutes ago is sent to the
    listener; the time until a reader's ``sepsis_antibiotics_due --status red`` query lists it.
+4. Watchlist through the web API: the live database of (2) behind ``wardwatch serve``'s app
+   (uvicorn in a thread, a clinician's bearer token, one keep-alive HTTP connection on loopback);
+   p50/p95 over 50 requests of ``GET /api/v1/watchlists/ed_long_stay`` (first page of 100, and
+   ``limit=10000``: every item as JSON) and of the page ``/watchlists/ed_long_stay`` (200 rows).
 """
 
 from __future__ import annotations
@@ -126,6 +130,61 @@ def query_times(db: Path, open_items: int) -> dict[str, tuple[float, float, floa
     return results
 
 
+def web_api_times(db: Path, runs: int = 50) -> dict[str, tuple[float, float]]:
+    """p50/p95 (ms) of watchlist requests through the web app, over the live database of ``db``."""
+    import http.client
+    import socket
+
+    import duckdb
+    import uvicorn
+
+    from wardwatch.warehouse import web_writer
+    from wardwatch.web import store as web_store
+    from wardwatch.web.app import create_app
+    from wardwatch.web.live import LiveHub
+    from wardwatch.web.watchlists import configure
+
+    duckdb.connect(str(db)).close()  # an empty warehouse: the web tables are all the app needs here
+    with web_writer(db) as raw:
+        web_store.add_user(raw, "bench", "clinician", "benchmark-password")
+        token = web_store.create_token(raw, "bench")
+    hub = LiveHub(db, clock=lambda: datetime(2024, 6, 1, 12, 0), tick=3600)
+    hub.start()
+    app = create_app(db, secure_cookies=False, registry={})
+    configure(app, hub)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    results = {}
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for label, path in (("API, first 100 items", "/api/v1/watchlists/ed_long_stay"),
+                            ("API, every item (limit=10000)", "/api/v1/watchlists/ed_long_stay?limit=10000"),
+                            ("page (200 rows)", "/watchlists/ed_long_stay")):
+            times = []
+            for _ in range(runs):
+                began = time.perf_counter()
+                conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+                response = conn.getresponse()
+                body = response.read()
+                times.append(time.perf_counter() - began)
+                assert response.status == 200, body[:200]
+            times.sort()
+            results[f"{label}, {len(body):,} bytes"] = (statistics.median(times) * 1000,
+                                                        times[int(0.95 * len(times)) - 1] * 1000)
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        hub.stop()
+    return results
+
+
 def message_to_red(db: Path, trials: int) -> tuple[float, float]:
     proc, port = start_listener(db)
     try:
@@ -172,6 +231,8 @@ def main() -> None:
         for label, (p50, p95, cpu50) in query_times(Path(tmp) / "b.duckdb", args.open_items).items():
             print(f"watchlist ed_long_stay, {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms wall; "
                   f"CPU p50 {cpu50:.1f} ms")
+        for label, (p50, p95) in web_api_times(Path(tmp) / "b.duckdb").items():
+            print(f"web: {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         p50, p95 = message_to_red(Path(tmp) / "c.duckdb", args.trials)
         print(f"message to red item visible to a reader: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({args.trials} trials)")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")

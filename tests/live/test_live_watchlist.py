@@ -94,3 +94,32 @@ def test_site_rules_file_is_validated(tmp_path):
     path.write_text(text.replace("red_minutes: 60\n", "red_minutes: 10\n", 1))
     with pytest.raises(InputError, match="amber_minutes <= red_minutes"):
         load_rules(path)
+
+
+def test_org_and_site_filters(store):
+    store.ingest_hl7([
+        m.adt("A04", "A1", T0, "1", "V1", "E", "ED", "ZFV01", facility="ZFV"),
+        m.adt("A04", "A2", T0, "2", "V2", "E", "ED", "ZFV02", facility="ZFV"),
+        m.adt("A04", "A3", T0, "3", "V3", "E", "ED", "ZQQ01", facility="ZQQ"),
+        m.orm("NW", "B1", T0, "4", "R1", patient_type="inpatient", location="WARD2", site="ZFV02"),
+    ])
+    at = _at(10)
+    everything = watchlist(store.con, store.rules, "ed_long_stay", at)
+    assert [(i.item_id, i.org_code, i.site_code) for i in everything] == [
+        ("V1", "ZFV", "ZFV01"), ("V2", "ZFV", "ZFV02"), ("V3", "ZQQ", "ZQQ01")]
+    assert [i.item_id for i in watchlist(store.con, store.rules, "ed_long_stay", at, org="ZFV")] == ["V1", "V2"]
+    assert [i.item_id for i in watchlist(store.con, store.rules, "ed_long_stay", at, org="ZFV", site="ZFV02")] == ["V2"]
+    assert watchlist(store.con, store.rules, "ed_long_stay", at, site="NOPE") == []
+    (scan,) = watchlist(store.con, store.rules, "imaging_inpatient_waiting", at, site="ZFV02")
+    assert (scan.item_id, scan.org_code) == ("R1", "ZFV")
+
+
+def test_rules_file_webhooks(tmp_path):
+    path = tmp_path / "rules.yaml"
+    text = resources.files("wardwatch.live").joinpath("rules.yaml").read_text()
+    assert load_rules().webhooks == ()
+    path.write_text(text.replace("  webhooks: []", "  webhooks: [http://127.0.0.1:9000/hook]"))
+    assert load_rules(path).webhooks == ("http://127.0.0.1:9000/hook",)
+    path.write_text(text.replace("  webhooks: []", "  webhooks: {url: x}"))
+    with pytest.raises(InputError, match="notify.webhooks"):
+        load_rules(path)

@@ -2,7 +2,7 @@
 sepsis screen) and MedicationAdministration.
 
 :func:`process_bundle` takes a parsed Bundle (or a single resource) and commits it; it is what
-``wardwatch ingest-fhir`` calls, and what the later ``POST /api/v1/fhir`` will call. Each
+``wardwatch ingest-fhir`` calls, and what ``POST /api/v1/fhir`` of ``wardwatch serve`` calls. Each
 resource version is one "message" for the duplicate check: ``Type/id/_history/versionId``, or a
 hash of the resource when it has no versionId, so a re-sent identical resource is ignored and
 a changed one is applied. A resource that cannot be used is quarantined with the reason.
@@ -222,4 +222,5 @@ def process_bundle(store: LiveStore, document: dict[str, Any], source: str = "fh
     for resource, err in bad:
         store.quarantine(json.dumps(resource), err, source)
         summary.quarantined += 1
+        summary.reasons.append(f"{resource.get('resourceType')}/{resource.get('id')}: {err.reason}")
     return summary

@@ -49,6 +49,8 @@ class RuleSet:
     rules: dict[str, Rule]
     vocabulary: Vocabulary
     source: str
+    #: URLs that get a JSON POST when an item turns red (``notify.webhooks``; ``serve --webhook`` adds more)
+    webhooks: tuple[str, ...] = ()
 
     def rule(self, name: str) -> Rule:
         if name not in self.rules:
@@ -100,4 +102,8 @@ def load_rules(path: Path | None = None) -> RuleSet:
     unknown = set(raw_rules) - set(RULE_NAMES)
     if unknown:
         raise InputError(f"{source}: unknown rules {sorted(unknown)}; known: {', '.join(RULE_NAMES)}")
-    return RuleSet(int(_need(doc, "version", source)), rules, vocab, source)
+    notify = doc.get("notify") or {}
+    hooks = (notify.get("webhooks") or []) if isinstance(notify, dict) else None
+    if not isinstance(hooks, list) or not all(isinstance(h, str) for h in hooks):
+        raise InputError(f"{source} notify.webhooks: expected a list of URLs")
+    return RuleSet(int(_need(doc, "version", source)), rules, vocab, source, tuple(hooks))

@@ -11,8 +11,10 @@ pipeline: ACKs go back in the order the messages arrived on that connection.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,16 @@ from wardwatch.live.store import LiveStore
 log = logging.getLogger("wardwatch.live")
 
 _STOP = object()
+
+
+class _Call:
+    """Work for the writer other than an HL7 message: ``fn(store)`` in the writer thread."""
+
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[LiveStore], object]):
+        self.fn = fn
+        self.future: concurrent.futures.Future = concurrent.futures.Future()
 _LIMIT = 1 << 24  # largest MLLP block accepted (16 MiB)
 
 
@@ -39,9 +51,14 @@ def decode(block: bytes) -> str:
 
 
 class Writer(threading.Thread):
-    """Owns the store; applies queued messages in batches and resolves their futures."""
+    """Owns the store; applies queued messages in batches and resolves their futures.
 
-    def __init__(self, store_factory: Callable[[], LiveStore], max_batch: int = 500):
+    Other writes (FHIR bundles, staff actions of the web page) are queued with :meth:`call`, so
+    one thread is the only writer of the live database in a process. ``on_commit`` (if set) is
+    called in the writer thread after every commit."""
+
+    def __init__(self, store_factory: Callable[[], LiveStore], max_batch: int = 500,
+                 on_commit: Callable[[], None] | None = None):
         super().__init__(name="wardwatch-live-writer", daemon=True)
         self.inbox: queue.Queue = queue.Queue()
         self.store_factory = store_factory
@@ -49,6 +66,26 @@ class Writer(threading.Thread):
         self.ready = threading.Event()
         self.failure: BaseException | None = None
         self.applied = 0
+        self.on_commit = on_commit
+
+    def call(self, fn: Callable[[LiveStore], object]) -> concurrent.futures.Future:
+        """Run ``fn(store)`` in the writer thread (from any thread); the future gets its result."""
+        work = _Call(fn)
+        self.inbox.put(work)
+        return work.future
+
+    def _run_call(self, store: LiveStore, work: _Call) -> None:
+        try:
+            result = work.fn(store)
+        except BaseException as err:
+            work.future.set_exception(err)  # the caller sees the error; the writer carries on
+            # InputError/MessageError are ValueErrors; a busy or locked database is an sqlite3.Error
+            if not isinstance(err, (ValueError, LookupError, sqlite3.Error)):
+                raise
+            return
+        work.future.set_result(result)
+        if self.on_commit is not None:
+            self.on_commit()
 
     def submit(self, text: str) -> asyncio.Future:
         """Queue a message (call from the event loop); the future gets the ACK after the commit."""
@@ -81,11 +118,16 @@ class Writer(threading.Thread):
     def run(self) -> None:
         store = self.store_factory()
         self.ready.set()
+        carry = None
         try:
             while True:
-                item = self.inbox.get()
+                item = carry if carry is not None else self.inbox.get()
+                carry = None
                 if item is _STOP:
                     return
+                if isinstance(item, _Call):
+                    self._run_call(store, item)
+                    continue
                 batch = [item]
                 stopping = False
                 while len(batch) < self.max_batch:
@@ -96,6 +138,9 @@ class Writer(threading.Thread):
                     if nxt is _STOP:
                         stopping = True
                         break
+                    if isinstance(nxt, _Call):
+                        carry = nxt  # after this batch, in arrival order
+                        break
                     batch.append(nxt)
                 try:
                     outcomes = store.ingest_hl7([text for text, _, _ in batch])
@@ -104,6 +149,8 @@ class Writer(threading.Thread):
                     raise
                 self.applied += len(batch)
                 self._hand_back(batch, [o.ack for o in outcomes], None)
+                if self.on_commit is not None:
+                    self.on_commit()
                 if stopping:
                     return
         except BaseException as err:
@@ -151,10 +198,15 @@ async def _serve_connection(reader, writer, store_writer: Writer) -> None:
 
 async def serve(warehouse: Path, host: str, port: int, *, max_batch: int = 500,
                 ready: Callable[[int], None] | None = None, stop: asyncio.Event | None = None,
-                rules: RuleSet | None = None) -> None:
-    """Listen until ``stop`` is set (or forever). ``ready(port)`` is called once listening."""
-    store_writer = Writer(lambda: LiveStore(warehouse, rules=rules), max_batch=max_batch)
-    store_writer.start()
+                rules: RuleSet | None = None, writer: Writer | None = None) -> None:
+    """Listen until ``stop`` is set (or forever). ``ready(port)`` is called once listening.
+
+    With ``writer`` (already started, e.g. by ``wardwatch serve``) messages go to that writer,
+    which is left running afterwards; otherwise the listener starts and stops its own."""
+    own_writer = writer is None
+    store_writer = writer or Writer(lambda: LiveStore(warehouse, rules=rules), max_batch=max_batch)
+    if own_writer:
+        store_writer.start()
     await asyncio.get_running_loop().run_in_executor(None, store_writer.ready.wait)
 
     async def on_connect(reader, writer) -> None:
@@ -179,5 +231,6 @@ async def serve(warehouse: Path, host: str, port: int, *, max_batch: int = 500,
             if store_writer.failure is not None:
                 raise store_writer.failure
     finally:
-        store_writer.stop()
-        await asyncio.get_running_loop().run_in_executor(None, store_writer.join)
+        if own_writer:
+            store_writer.stop()
+            await asyncio.get_running_loop().run_in_executor(None, store_writer.join)

@@ -17,7 +17,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -61,7 +61,17 @@ CREATE TABLE IF NOT EXISTS imaging (
     performed_at TEXT, reported_at TEXT, cancelled_at TEXT);
 CREATE INDEX IF NOT EXISTS imaging_waiting ON imaging (requested_at)
     WHERE performed_at IS NULL AND cancelled_at IS NULL;
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY, watchlist TEXT NOT NULL, item_id TEXT NOT NULL, action TEXT NOT NULL,
+    assignee TEXT, by_user TEXT NOT NULL, done_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS actions_item ON actions (watchlist, item_id, id);
+CREATE TABLE IF NOT EXISTS notified (
+    watchlist TEXT NOT NULL, item_id TEXT NOT NULL, started_at TEXT NOT NULL, notified_at TEXT NOT NULL,
+    PRIMARY KEY (watchlist, item_id, started_at));
 """
+
+#: what staff can do to a watchlist item on the web page (``actions`` table)
+ACTIONS = ("acknowledge", "assign", "escalate")
 
 _ENC_COLUMNS = ("visit_id", "patient_ref", "org_code", "site_code", "age", "arrival_mode", "acuity",
                 "patient_class", "location", "ed_arrival_at", "ed_departed_at", "admitted_at",
@@ -103,6 +113,7 @@ class Summary:
     applied: int = 0
     duplicate: int = 0
     quarantined: int = 0
+    reasons: list[str] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         setattr(self, outcome.status, getattr(self, outcome.status) + 1)
@@ -237,6 +248,29 @@ class LiveStore:
             elif entity_type == ORDER:
                 row = fold_order(entity_id, events)
                 self.con.execute(_insert("imaging", _IMAGING_COLUMNS), [row[c] for c in _IMAGING_COLUMNS])
+
+    # -- staff actions and notifications (the web dashboard) ---------------------------------
+    def record_action(self, watchlist: str, item_id: str, action: str, by_user: str,
+                      assignee: str | None = None) -> str:
+        """Keep one acknowledge/assign/escalate of an item; returns its time (one transaction)."""
+        if action not in ACTIONS:
+            raise InputError(f"action {action!r}: must be one of {', '.join(ACTIONS)}")
+        done_at = to_ts(self.clock())
+        with self.con:
+            self.con.execute("INSERT INTO actions (watchlist, item_id, action, assignee, by_user, done_at)"
+                             " VALUES (?, ?, ?, ?, ?, ?)", (watchlist, item_id, action, assignee, by_user, done_at))
+        return done_at
+
+    def update_notified(self, announced: Iterable[tuple[str, str, str]],
+                        no_longer_red: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Remember the red transitions announced, ``(watchlist, item_id, started_at)``, and forget
+        items that are no longer red (a later red transition is announced again)."""
+        stamp = to_ts(self.clock())
+        with self.con:
+            self.con.executemany("DELETE FROM notified WHERE watchlist = ? AND item_id = ? AND started_at = ?",
+                                 list(no_longer_red))
+            self.con.executemany("INSERT OR IGNORE INTO notified VALUES (?, ?, ?, ?)",
+                                 [(*key, stamp) for key in announced])
 
     # -- reading --------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -32,7 +32,7 @@ from wardwatch.errors import InputError
 from wardwatch.results import read
 from wardwatch.warehouse import web_writer
 from wardwatch.web import actions as web_actions
-from wardwatch.web import apidoc, assets, data, pagedata, pages, store, ui
+from wardwatch.web import apidoc, assets, data, pagedata, pages, store, ui, watchlists
 from wardwatch.web.cache import Results
 from wardwatch.web.store import Account
 
@@ -384,5 +384,6 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
 
     pages.register(app, reading=reading, writing=writing, needs=needs, render=render, chrome=chrome,
                    registry=registry)
+    watchlists.install(app, db=db, needs=needs, render=render, chrome=chrome, error=error, writing=writing)
     apidoc.document(app)
     return app
