@@ -301,7 +301,7 @@ def test_viewers_tooltips_carry_no_suppressed_number(app_client, edit_db):
     for tip in tips:  # a suppressed month is not charted, or charted without its numbers
         assert tip["x"] not in small or (tip["numerator"] is None and tip["text"]["y"] == "suppressed")
         assert tip["numerator"] is None or not 1 <= tip["numerator"] <= 7
-    assert "<tr><td>2020-04-01</td>\n<td class=\"num\">suppressed</td>" in page
+    assert re.search(r"<tr[^>]*><td[^>]*>2020-04-01</td>\s*<td[^>]*>suppressed</td>", page)
 
 
 def test_grain_and_site_switches_are_plain_links_and_a_get_form(app_client, edit_db):
@@ -317,7 +317,7 @@ def test_grain_and_site_switches_are_plain_links_and_a_get_form(app_client, edit
         periods = [str(d) for (d,) in con.execute(
             "SELECT period_start FROM measures WHERE org_code = 'ZT1' AND site_code = 'ZT101' AND period_grain = 'month' "
             "AND indicator_id = 'sepsis_screened_1h'").fetchall()]
-    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td>", site.text)
+    rows = re.findall(r"<tr[^>]*><td[^>]*>(\d{4}-\d\d-\d\d)</td>", site.text)
     assert rows == periods  # the site's own series (one month at ZT101), not the trust's
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from schemathesis.checks import positive_data_acceptance
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -49,7 +50,7 @@ class _Deferred:
 
 
 _APP = _Deferred()
-STATUSES: dict[tuple[str, str], set[int]] = {}  # (operation path, role) -> status codes seen
+STATUSES: dict[tuple[str, str], set[int]] = {}  # (operation path, role) -> status codes seen of GETs
 schema = schemathesis.openapi.from_dict(_SCHEMA_APP.openapi(), config=CONFIG)
 schema.app = _APP  # in-process: every request (and every probe of the checks) goes to the ASGI app
 schema = schema.include(path_regex="^/api/v1/")
@@ -88,7 +89,8 @@ def real_values(fuzz_app, fuzz_db) -> dict[str, list]:
     assert series
     return {"series": series, "org": orgs, "org_code": orgs, "indicator": indicators, "indicator_id": indicators,
             "site": [None, "ZT101"], "site_code": [None, "ZT101"], "period": sorted(periods),
-            "grain": [None, "month", "week"], "format": [None, "json", "csv"], "limit": [None], "offset": [None]}
+            "grain": [None, "month", "week"], "format": [None, "json", "csv"], "limit": [None], "offset": [None],
+            "action_id": ["A1"]}  # the test warehouse's action plan (ZT1) has A1
 
 
 def test_the_schema_fuzzed_is_the_one_served(client, tokens):
@@ -115,8 +117,11 @@ def _realistic(case, draw, real: dict[str, list]) -> None:
         if not container:
             continue
         for name in list(container):
-            if real.get(name) and not (container is path and name in done):
-                value = draw(st.sampled_from(real[name]))
+            choices = real.get(name)
+            if name == "grain" and "/funnel" in case.operation.path:
+                choices = [None, "month", "year"]  # a funnel is monthly or per financial year
+            if choices and not (container is path and name in done):
+                value = draw(st.sampled_from(choices))
                 if value is None:
                     del container[name]
                 else:
@@ -132,13 +137,19 @@ def test_no_server_errors_and_answers_match_the_schema(case, data, role, fuzz_ap
     _realistic(case, data.draw, real_values)
     # the default checks include not_a_server_error, status code, content type and body conformance,
     # and ignored_auth (the same request without the token must be refused)
-    response = case.call_and_validate(headers=bearer(fuzz_db[1][role]))
+    # A write's body has rules beyond its schema (the finding must exist, dates in order, known
+    # indicators), so a schema-valid body may rightly be refused with 422: for writes the check that
+    # valid data is accepted is left out; no 5xx and conformance still hold.
+    writes = case.operation.method.lower() in ("post", "patch")
+    response = case.call_and_validate(headers=bearer(fuzz_db[1][role]),
+                                      excluded_checks=[positive_data_acceptance] if writes else None)
     assert response.status_code < 500
-    STATUSES.setdefault((case.operation.path, role), set()).add(response.status_code)
+    if not writes:  # writes reach their 2xx in tests/web/test_actions.py, with bodies that follow the rules
+        STATUSES.setdefault((case.operation.path, role), set()).add(response.status_code)
 
 
 def test_the_fuzzing_reached_the_happy_path():
-    """The warehouse's real codes were used: every operation on an organisation answered 200 at
+    """The warehouse's real codes were used: every read on an organisation answered 200 at
     least once for an analyst (the test warehouse has SPC series, alerts and ratings for ZT1)."""
     if not STATUSES:
         pytest.skip("run with the fuzzing test above")

@@ -14,6 +14,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict
 
+from wardwatch.actions.model import STATUSES as ACTION_STATUSES
+
 Number = float | None
 Text = str | None
 
@@ -180,6 +182,51 @@ _ERRORS = {
 }
 
 
+_TEXT = {"type": "string"}
+_DATE = {"type": "string", "format": "date"}
+#: the fields of an action a client may send (wardwatch.web.actions.FIELDS); the import's own rules
+#: (a finding that exists, dates in order, known indicators) decide what is accepted beyond types
+_ACTION_FIELDS = {
+    "finding_id": _TEXT, "title": _TEXT, "owner": _TEXT, "start": _DATE, "due": _DATE,
+    "status": {"type": "string", "enum": list(ACTION_STATUSES)},
+    "completed_on": _DATE, "indicators": {"type": "array", "items": _TEXT},
+}
+_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+_FHIR_OUTCOME = {"application/fhir+json": {"schema": {"type": "object"}}}
+
+#: what the generated schema cannot know: request bodies read from the raw request, answers that
+#: are not JSON, and statuses particular to one operation
+_OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/v1/orgs/{org}/actions", "post"): {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"id": _TEXT, **_ACTION_FIELDS}, "additionalProperties": False}}}},
+        "responses": {"201": {"description": "Created: the action, with its ETag and Location.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "422": {"description": "A field breaks the plan's rules (one line per field).",
+                              "content": _JSON_ERROR}}},
+    ("/api/v1/orgs/{org}/actions/{action_id}", "patch"): {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "properties": _ACTION_FIELDS, "additionalProperties": False}}}},
+        "responses": {"412": {"description": "The action changed since its ETag was read.",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "422": {"description": "A field breaks the plan's rules.", "content": _JSON_ERROR},
+                      "428": {"description": "If-Match (the action's ETag) is required.", "content": _JSON_ERROR}}},
+    ("/api/v1/orgs/{org}/action-plan", "get"): {
+        "responses": {"200": {"description": "The plan as the YAML file `wardwatch refresh --actions` imports.",
+                              "content": {"application/yaml": {"schema": {"type": "object"}}}}}},
+    ("/api/v1/fhir", "post"): {
+        "requestBody": {"required": True, "content": {
+            "application/fhir+json": {"schema": {"type": "object", "required": ["resourceType"],
+                                                 "properties": {"resourceType": _TEXT}}}}},
+        "responses": {"200": {"description": "An OperationOutcome with the counts applied, duplicate and "
+                                             "quarantined.", "content": _FHIR_OUTCOME},
+                      **{status: {"description": text, "content": _FHIR_OUTCOME} for status, text in (
+                          ("400", "Not JSON (kept in quarantine)."), ("413", "Body too large."),
+                          ("415", "Not application/fhir+json."),
+                          ("422", "Not a FHIR resource, or every resource refused (kept in quarantine)."))}}},
+}
+
+
 def complete(schema: dict[str, Any]) -> dict[str, Any]:
     """``schema`` with the shared answers of every /api/v1 operation filled in (in place)."""
     components = schema.setdefault("components", {})
@@ -193,6 +240,10 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
         for method, operation in operations.items():
             operation.setdefault("security", [{SCHEME: []}])
             responses = operation.setdefault("responses", {})
+            extra = _OPERATIONS.get((path, method), {})
+            if "requestBody" in extra:
+                operation["requestBody"] = extra["requestBody"]
+            responses.update(extra.get("responses", {}))
             params = operation.get("parameters", [])
             takes_format = any(p.get("name") == "format" and p.get("in") == "query" for p in params)
             ok = responses.get("200")

@@ -18,6 +18,18 @@
     var items = document.getElementById("watchlist-items");
     return active && items && items.contains(active) && active.tagName === "INPUT" && active.value !== "";
   }
+  // a name typed into an item's "assign to" box survives an update of the table
+  function keepTyped(current, fresh) {
+    current.querySelectorAll("form input[type=text]").forEach(function (input) {
+      if (input.value === "") { return; }
+      fresh.querySelectorAll("form input[type=text]").forEach(function (other) {
+        if (other.name === input.name && other.form && input.form &&
+            other.form.getAttribute("action") === input.form.getAttribute("action")) {
+          other.setAttribute("value", input.value);  // an attribute survives importNode
+        }
+      });
+    });
+  }
   var pending = false;
   function refresh() {
     if (busy()) {
@@ -34,6 +46,7 @@
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("watchlist-items");
         var current = document.getElementById("watchlist-items");
         if (fresh && current) {
+          keepTyped(current, fresh);
           current.replaceWith(document.importNode(fresh, true));
           root.setAttribute("data-updated", String(Date.now()));
         }
@@ -42,7 +55,10 @@
         show("reconnecting", "Live updates: the last update failed; retrying.");
       });
   }
-  document.addEventListener("focusout", function () {
+  document.addEventListener("focusout", function (event) {
+    // focus moving on within the table (to the Assign button) is still someone at work there
+    var items = document.getElementById("watchlist-items");
+    if (event.relatedTarget && items && items.contains(event.relatedTarget)) { return; }
     if (pending) { window.setTimeout(refresh, 0); }
   });
   var source = new EventSource(root.getAttribute("data-events"));
