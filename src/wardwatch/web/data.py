@@ -15,8 +15,7 @@ import duckdb
 import pandas as pd
 
 from wardwatch.report.format import SmallNumberRule
-from wardwatch.report.meta import IndicatorMeta, as_meta
-from wardwatch.vocabulary import KEY_QUESTION_LABELS
+from wardwatch.report.meta import as_meta
 from wardwatch.report.sections import trust_name
 from wardwatch.results import read
 from wardwatch.results.actions import read_plan
@@ -218,29 +217,3 @@ def actions(raw: duckdb.DuckDBPyConnection, org: str) -> list[dict]:
     for row in rows:
         row["verdict"] = "; ".join(verdicts.get(row["action_id"], [])) or None
     return rows
-
-
-@cached
-def overview(raw: duckdb.DuckDBPyConnection, org: str, edition: str,
-             registry: Mapping[str, Any]) -> list[tuple[str, list[dict]]]:
-    """The org's whole-trust series grouped by CQC key question, each with its latest icons (the
-    last segment of result_spc_summary)."""
-    require_org(raw, org)
-    cat = read.series_catalogue(raw, org, edition)
-    cat = cat[cat["site_code"].fillna("") == ""]
-    summary = read_table(raw, "result_spc_summary", "org_code = ? AND edition = ? AND coalesce(site_code, '') = ''",
-                         [org, edition])
-    latest = summary.sort_values("segment").groupby(["indicator_id", "grain"]).tail(1)
-    icons = {(r.indicator_id, r.grain): (r.variation, r.assurance) for r in latest.itertuples()}
-    groups: dict[str, list[dict]] = {kq: [] for kq in KEY_QUESTION_LABELS}
-    groups["other"] = []
-    for ind, rows in cat.groupby("indicator_id"):
-        meta: IndicatorMeta = as_meta(ind, registry.get(ind))
-        grain = "month" if "month" in set(rows["grain"]) else str(rows["grain"].iloc[0])
-        row = rows[rows["grain"] == grain].iloc[0]
-        variation, assurance = icons.get((ind, grain), (row["variation"], row["assurance"]))
-        groups[meta.primary_key_question].append({
-            "indicator_id": ind, "title": meta.title, "grain": grain, "improvement": meta.improvement,
-            "variation": clean(variation), "assurance": clean(assurance), "note": clean(row["note"])})
-    labels = KEY_QUESTION_LABELS | {"other": "Other"}
-    return [(labels[k], v) for k, v in groups.items() if v]
