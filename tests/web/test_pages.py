@@ -324,6 +324,12 @@ def test_pages_use_the_nhsuk_frontend_served_from_node_modules(pages, pages_db):
         pytest.fail("nhsuk-frontend is not installed: run `bash scripts/browser-deps.sh` (make test does)")
     css = pages.get("/static/nhsuk-frontend.min.css")
     assert css.status_code == 200 and ".nhsuk-header" in css.text
+    # the package's font faces point at assets.nhs.uk: served without them, nothing is fetched
+    # from another site (and the policy has nothing to refuse)
+    package = (frontend_dir() / "nhsuk-frontend.min.css").read_text(encoding="utf-8")
+    assert "url(https://assets.nhs.uk/fonts/" in package
+    assert "https://" not in "".join(re.findall(r"url\([^)]*\)", css.text))
+    assert css.text.count("{") == package.count("{") - package.count("@font-face")
     assert pages.get("/assets/images/nhsuk-icon-search.svg").headers["content-type"] == "image/svg+xml"
 
 

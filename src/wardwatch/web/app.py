@@ -11,6 +11,7 @@ file either read-only or read-write within one process, not both at once).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import secrets
@@ -23,7 +24,7 @@ from urllib.parse import quote, urlencode
 import duckdb
 import pandas as pd
 from fastapi import Depends, FastAPI, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader
 
@@ -77,11 +78,11 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     env.globals.update(styled=frontend is not None, nav_items=NAV_ITEMS)
     app = FastAPI(title="wardwatch API", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     if frontend is not None:
-        stylesheet = frontend / assets.STYLESHEET
+        stylesheet = functools.cache(functools.partial(assets.stylesheet_text, frontend))
 
         @app.get("/static/nhsuk-frontend.min.css", include_in_schema=False)
-        def nhsuk_stylesheet() -> FileResponse:
-            return FileResponse(stylesheet, media_type="text/css")
+        def nhsuk_stylesheet() -> Response:
+            return Response(stylesheet(), media_type="text/css")
 
         app.mount("/assets", StaticFiles(directory=frontend / "assets"), name="nhsuk-assets")
     app.mount("/static", StaticFiles(directory=assets.OWN_STATIC), name="static")

@@ -11,6 +11,7 @@ so in one line.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 #: the package's compiled files, relative to a node_modules folder
@@ -36,3 +37,15 @@ def frontend_dir() -> Path | None:
 
 MISSING = ("styling: nhsuk-frontend is not installed (run `npm ci` in the wardwatch checkout, or "
            "set WARDWATCH_NODE_MODULES); the pages are served unstyled")
+
+
+#: a font face loaded from another site (the stylesheet names the Frutiger web font on
+#: assets.nhs.uk, which the package does not ship)
+_REMOTE_FONT = re.compile(r"@font-face\s*\{[^}]*url\(\s*['\"]?https?://[^}]*\}")
+
+
+def stylesheet_text(dist: Path) -> str:
+    """The package's compiled stylesheet without its remote font faces: the Content-Security-Policy
+    would refuse them anyway (a console error on every page), and nothing is fetched from
+    another site; the stylesheet's own fallback fonts (Arial, Helvetica) are used."""
+    return _REMOTE_FONT.sub("", (dist / STYLESHEET).read_text(encoding="utf-8"))
