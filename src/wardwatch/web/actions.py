@@ -24,7 +24,6 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
@@ -496,11 +495,6 @@ def router(*, reading: Callable, writing: Callable, needs: Callable, render: Cal
             return plan_page(request, org, user, 422, form=fields, errors=exc.errors, editing=current)
         return RedirectResponse(f"{org_path(org)}?saved={quote(saved['id'], safe='')}#action-{saved['id']}",
                                 status_code=303)
-
-    @routes.get("/static/spc-chart.js", include_in_schema=False)
-    def chart_script() -> Response:
-        text = (resources.files("wardwatch.web") / "static" / "spc-chart.js").read_text(encoding="utf-8")
-        return Response(text, media_type="text/javascript; charset=utf-8")
 
     @routes.get("/orgs/{org}/indicators/{indicator}/chart.svg", include_in_schema=False)
     def chart_svg(request: Request, org: str, indicator: str, user: Account = viewer,

@@ -16,7 +16,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -37,7 +36,6 @@ ASSIGNEE = re.compile(r"[^\W\d_][\w .'’-]{0,63}")
 FILTER = re.compile(r"[A-Za-z0-9._-]{1,32}")
 MAX_FHIR_BYTES = 10 << 20
 FHIR_TYPES = ("application/fhir+json", "application/json")
-STATIC = {"watchlist.js": "text/javascript; charset=utf-8", "watchlist.css": "text/css; charset=utf-8"}
 
 
 _STARTING = threading.Lock()
@@ -172,16 +170,6 @@ def install(app: FastAPI, *, db: Path, needs: Callable[[str], Callable], render:
     def page_response(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = PAGE_CSP
         return response
-
-    def static_route(asset: str, media: str) -> None:
-        # one exact route per file, so a later static mount of other files is not shadowed
-        @app.get(f"/static/{asset}", include_in_schema=False)
-        def static_asset() -> Response:
-            body = resources.files("wardwatch.web").joinpath("static", asset).read_bytes()
-            return Response(body, media_type=media, headers={"Cache-Control": "no-cache"})
-
-    for asset, media in STATIC.items():
-        static_route(asset, media)
 
     @app.get("/watchlists", include_in_schema=False)
     def watchlists_page(request: Request, user: Account = clinician) -> Response:
