@@ -19,3 +19,12 @@ def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> 
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"] if v["impact"] in impacts
     ]
+
+
+def sign_in_through_the_form(page, base: str, name: str, password: str) -> None:
+    """Sign in as a person would, through the sign-in page's form; waits for the start page."""
+    page.goto(f"{base}/sign-in")
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -78,7 +78,7 @@ def value_text(db: Path, value: float) -> str:
 
 
 def test_sign_in_chart_tooltip_and_an_action_edited_in_the_browser(server, browser, tmp_path):
-    from browsertools import axe_violations
+    from browsertools import axe_violations, sign_in_through_the_form
 
     base, db = server
     context = browser.new_context(viewport={"width": 1200, "height": 900})
@@ -87,11 +87,7 @@ def test_sign_in_chart_tooltip_and_an_action_edited_in_the_browser(server, brows
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
     # sign in through the form
-    page.goto(f"{base}/sign-in")
-    page.fill("#name", "analyst")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    sign_in_through_the_form(page, base, "analyst", PASSWORD)
     page.click("a[href='/orgs/ZT1']")
     page.wait_for_url(f"{base}/orgs/ZT1")
     assert page.locator("h1").inner_text().endswith("(ZT1)")
@@ -161,11 +157,7 @@ def test_sign_in_chart_tooltip_and_an_action_edited_in_the_browser(server, brows
     # axe-core on the pages this feature touches (its script is injected, so CSP is bypassed here)
     checking = browser.new_context(viewport={"width": 1200, "height": 900}, bypass_csp=True)
     audit = checking.new_page()
-    audit.goto(f"{base}/sign-in")
-    audit.fill("#name", "analyst")
-    audit.fill("#password", PASSWORD)
-    audit.click("button[type=submit]")
-    audit.wait_for_url(f"{base}/")
+    sign_in_through_the_form(audit, base, "analyst", PASSWORD)
     for path in ("/orgs/ZT1", f"/orgs/ZT1/indicators/{INDICATOR}?grain=month", "/orgs/ZT1/actions",
                  "/orgs/ZT1/actions/A1/edit"):
         audit.goto(base + path)

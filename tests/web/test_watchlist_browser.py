@@ -26,7 +26,7 @@ from .conftest import PASSWORD, REGISTRY
 from .test_watchlist_webhooks import free_port, wait_for
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
-from browsertools import axe_violations
+from browsertools import axe_violations, sign_in_through_the_form
 
 NOW = datetime(2024, 3, 1, 14, 0)
 DOC_IMAGE = Path(__file__).parents[2] / "docs" / "guide" / "img" / "web-watchlist.png"
@@ -79,10 +79,7 @@ def test_clinician_sees_an_item_arrive_acknowledges_it_and_the_audit_log_has_it(
             assert ack_code(client.send(message))[0] == "AA"
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{base}/sign-in")
-    page.fill("#name", "clinician")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_through_the_form(page, base, "clinician", PASSWORD)
     page.goto(f"{base}/watchlists/ed_long_stay")
     page.wait_for_selector("#stream-status[data-state=connected]", timeout=30_000)
     assert "Live updates: connected" in page.inner_text("#stream-status")
@@ -123,10 +120,7 @@ def test_clinician_sees_an_item_arrive_acknowledges_it_and_the_audit_log_has_it(
     # check accessibility in a second context that lets the test tool in
     checking = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = checking.new_page()
-    page.goto(f"{base}/sign-in")
-    page.fill("#name", "clinician")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in_through_the_form(page, base, "clinician", PASSWORD)
     page.goto(f"{base}/watchlists/ed_long_stay")
     page.wait_for_selector("#stream-status[data-state=connected]", timeout=30_000)
     assert axe_violations(page) == []
