@@ -71,6 +71,7 @@ def spc_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force
         "result_spc_series": result.series,
         "result_spc_points": result.points,
         "result_spc_summary": result.summary,
+        "result_spc_as_of": result.as_of,
     }
     tables = {name: frame.assign(unit_key=spc_series.unit_keys(frame)) for name, frame in tables.items()}
     replace_units(raw, work, tables, run_id)

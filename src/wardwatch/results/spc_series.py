@@ -47,7 +47,10 @@ SUPPRESSED_SERIES_SHARE = 0.10
 #: A last (or first) period whose denominator is under this share of the median is incomplete.
 INCOMPLETE_SHARE = 0.5
 #: Bumped when the way a series is prepared or charted changes: every fingerprint changes with it.
-METHOD_VERSION = "spc-1"
+METHOD_VERSION = "spc-2"
+#: The overview's "as at" picker: icons as they stood at the month end on or after each series'
+#: latest charted period and at each of this many month ends before it.
+AS_OF_MONTHS = 12
 
 CHARTED, INCOMPLETE, PARTIAL_FIRST, SUPPRESSED = "charted", "incomplete", "partial_first", "suppressed"
 
@@ -189,6 +192,7 @@ class SeriesResults:
     series: pd.DataFrame  # one row per series x edition: settings, counts, latest icons, note
     points: pd.DataFrame  # one row per series x edition x period: status and SPC values
     summary: pd.DataFrame  # one row per series x edition x segment (stats.spc summary columns)
+    as_of: pd.DataFrame  # one row per series x edition x month end: the icons as they stood then
 
 
 def compute(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta],
@@ -229,7 +233,8 @@ def compute(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta],
     spc_points, spc_summary, notes = _run_spc(points, cat)
     points = points.merge(spc_points, on=[*SERIES_KEY, "edition", "period_start"], how="left")
     cat = _latest_icons(cat, spc_summary, points, notes)
-    return SeriesResults(series=cat, points=points.drop(columns=["from_sites"]), summary=spc_summary)
+    return SeriesResults(series=cat, points=points.drop(columns=["from_sites"]), summary=spc_summary,
+                         as_of=_as_of(points, cat))
 
 
 def _spc_frame(charted: pd.DataFrame, chart: str) -> pd.DataFrame:
@@ -240,9 +245,11 @@ def _spc_frame(charted: pd.DataFrame, chart: str) -> pd.DataFrame:
     return charted.assign(_y=charted["value"], _n=np.nan)
 
 
-def _run_spc(points: pd.DataFrame, cat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """SPC of the charted points, grouped by chart settings; notes for series not charted."""
-    by = [*SERIES_KEY, "edition"]
+def _run_spc(points: pd.DataFrame, cat: pd.DataFrame,
+             also_by: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """SPC of the charted points, grouped by chart settings; notes for series not charted.
+    ``also_by``: further columns that split a series (the "as at" date of a truncated copy)."""
+    by = [*SERIES_KEY, "edition", *also_by]
     charted = points[points["status"] == CHARTED]
     notes: dict[tuple, str] = {}
     out_points, out_summary = [], []
@@ -287,6 +294,54 @@ def _latest_icons(cat: pd.DataFrame, summary: pd.DataFrame, points: pd.DataFrame
     cat = cat.drop(columns=["point_type"])
     cat["note"] = [_note(r, notes.get(tuple(getattr(r, c) for c in by))) for r in cat.itertuples()]
     return cat
+
+
+AS_OF_COLUMNS = (*SERIES_KEY, "edition", "as_of", "latest_period", "n_points", "variation", "assurance")
+
+
+def as_of_dates(last_end: pd.Series) -> pd.DataFrame:
+    """For each latest period end: the month end on or after it and the ``AS_OF_MONTHS`` month
+    ends before that (columns ``last_end``, ``as_of``)."""
+    current = pd.Series(pd.to_datetime(last_end.unique())) + pd.offsets.MonthEnd(0)
+    frames = [pd.DataFrame({"last_end": last_end.unique(), "as_of": current - pd.offsets.MonthEnd(k)})
+              for k in range(AS_OF_MONTHS + 1)]
+    out = pd.concat(frames, ignore_index=True)
+    out["as_of"] = out["as_of"].astype("datetime64[us]")
+    return out
+
+
+def _as_of(points: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
+    """Variation and assurance of every series as they stood at each month end of the last
+    ``AS_OF_MONTHS``: the SPC of the charted periods that had ended by then, recomputed (a run
+    completed later is not read back into an earlier month). Statuses are today's: a period
+    corrected since is shown corrected, and the public edition's suppression is the whole
+    series' decision."""
+    by = [*SERIES_KEY, "edition"]
+    charted = points.loc[points["status"] == CHARTED,
+                         [*by, "period_start", "numerator", "denominator", "value", "status"]].copy()
+    if charted.empty:
+        return pd.DataFrame({c: [] for c in AS_OF_COLUMNS})
+    charted["period_end"] = charted["period_start"]
+    for grain, rows in charted.groupby("grain", sort=False):
+        charted.loc[rows.index, "period_end"] = _period_end(rows["period_start"], str(grain))
+    last_end = charted.groupby(by, sort=False)["period_end"].max().rename("last_end").reset_index()
+    dates = last_end.merge(as_of_dates(last_end["last_end"]), on="last_end").drop(columns="last_end")
+    stacked = charted.merge(dates, on=by)
+    stacked = stacked[stacked["period_end"] <= stacked["as_of"]]
+    spc_points, spc_summary, _notes = _run_spc(stacked, cat, also_by=("as_of",))
+    keys = [*by, "as_of"]
+    shown = stacked.groupby(keys, sort=False).agg(latest_period=("period_start", "max"),
+                                                  n_points=("period_start", "size")).reset_index()
+    latest = spc_summary.groupby(keys, sort=False).tail(1)[[*keys, "variation", "assurance"]]
+    last_point = spc_points[spc_points["point_type"].notna()].groupby(keys, sort=False).tail(1)
+    out = shown.merge(latest, on=keys, how="left").merge(last_point[[*keys, "point_type"]], on=keys, how="left")
+    missing = out["variation"].isna() & out["point_type"].notna()
+    out.loc[missing, "variation"] = out.loc[missing, "point_type"]
+    settings = cat[[*by, "target", "improvement"]]
+    out = out.merge(settings, on=by, how="left")
+    no_assurance = out["target"].isna() | (out["improvement"] == "neutral")
+    out.loc[no_assurance & out["variation"].notna(), "assurance"] = "none"
+    return out[list(AS_OF_COLUMNS)].sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def _note(row, spc_note: str | None) -> str:  # noqa: ANN001 - a catalogue row

@@ -26,6 +26,11 @@ RESULT_TABLES: dict[str, str] = {
         "upl DOUBLE, variation VARCHAR, assurance VARCHAR, short_baseline BOOLEAN, longest_run DOUBLE, "
         "longest_run_max DOUBLE, crossings DOUBLE, crossings_min DOUBLE, runs_signal BOOLEAN, run_id VARCHAR"
     ),
+    # the overview's "as at" picker: icons as they stood at each recent month end
+    "result_spc_as_of": (
+        f"unit_key VARCHAR, {_SERIES_KEY}, as_of DATE, latest_period DATE, n_points INTEGER, "
+        "variation VARCHAR, assurance VARCHAR, run_id VARCHAR"
+    ),
     "result_funnel_units": (
         "unit_key VARCHAR, indicator_id VARCHAR, grain VARCHAR, period_start DATE, org_code VARCHAR, "
         "numerator DOUBLE, denominator DOUBLE, value DOUBLE, target DOUBLE, ll95 DOUBLE, ul95 DOUBLE, "
