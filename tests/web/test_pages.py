@@ -396,3 +396,69 @@ def test_org_names_in_one_go_equal_the_one_by_one_lookup(pages_db):
         one_by_one = {code: data.org_name(raw, code) for code in data.org_codes(raw)}
     assert together == one_by_one
     assert together["ZT1"] == FORMULA_NAME and together["ZT3"] == "ZT3"  # from the history; none
+
+
+def _overview_rows(page: str) -> dict[str, list[str]]:
+    """indicator id -> the text of its row's cells (tags reduced to their words)."""
+    rows = {}
+    for row in re.findall(r'<tr class="nhsuk-table__row">\s*<th scope="row".*?</tr>', page, flags=re.DOTALL):
+        ind = re.search(rf"/orgs/{FOCAL}/indicators/([a-z0-9_]+)\?", row)
+        if ind:
+            cells = re.findall(r'<td class="nhsuk-table__cell">(.*?)</td>', row, flags=re.DOTALL)
+            rows[ind.group(1)] = [re.sub(r"<[^>]+>", "", c).strip() for c in cells]
+    return rows
+
+
+def test_overview_filters_by_cqc_service(pages):
+    as_role(pages, "analyst")
+    whole = pages.get(f"/orgs/{FOCAL}").text
+    assert '<option value="UEC">Urgent and emergency services</option>' in whole
+    assert '<option value="TRUST_WIDE">Trust-wide</option>' in whole
+    assert sorted(_overview_rows(pages.get(f"/orgs/{FOCAL}?service=UEC").text)) == [
+        "ed_12h_from_arrival", "ed_initial_assessment_15min"]
+    medical = pages.get(f"/orgs/{FOCAL}?service=MEDICAL&site=ZT101").text
+    assert list(_overview_rows(medical)) == ["sepsis_screened_1h"] and '<option value="MEDICAL" selected>' in medical
+    assert "Medical care (including older people&#39;s care) only" in medical
+    everything = set(_overview_rows(whole))
+    assert set().union(*(_overview_rows(pages.get(f"/orgs/{FOCAL}?service={s}").text)
+                         for s in ("UEC", "MEDICAL", "TRUST_WIDE"))) == everything
+    missing = pages.get(f"/orgs/{FOCAL}?service=SURGERY")
+    assert missing.status_code == 404 and "SURGERY" in missing.text and "MEDICAL" in missing.text
+
+
+def test_overview_as_at_a_month_end_shows_the_icons_stored_for_it(pages, pages_db):
+    as_role(pages, "analyst")
+    whole = pages.get(f"/orgs/{FOCAL}").text
+    offered = re.findall(r'<option value="(\d{4}-\d{2}-\d{2})"', whole)
+    con = duckdb.connect(str(pages_db[0]), read_only=True)
+    stored = con.execute("SELECT indicator_id, grain, as_of, variation, assurance, latest_period "
+                         "FROM result_spc_as_of WHERE org_code = ? AND edition = 'clinical' AND site_code = ''",
+                         [FOCAL]).df()
+    con.close()
+    assert offered == [d.isoformat() for d in sorted(set(stored["as_of"].dt.date), reverse=True)]
+    assert len(offered) >= 2
+    from wardwatch.web.ui import label
+
+    latest_rows = _overview_rows(whole)
+    for chosen in (offered[0], offered[-1]):
+        page = pages.get(f"/orgs/{FOCAL}?as_of={chosen}").text
+        assert f'<option value="{chosen}" selected>' in page and "as they stood on" in page
+        rows = _overview_rows(page)
+        assert set(rows) == set(latest_rows)
+        for ind, cells in rows.items():  # every fixture indicator has a monthly series
+            mine = stored[(stored["indicator_id"] == ind) & (stored["grain"] == "month")
+                          & (stored["as_of"] <= pd.Timestamp(chosen))]
+            if mine.empty:
+                assert cells[0] == "–" and "No chart as at" in cells[3], (ind, chosen)
+                continue
+            row = mine.loc[mine["as_of"].idxmax()]
+            for cell, value in ((cells[0], row["variation"]), (cells[1], row["assurance"])):
+                # the icon's title, then its tag; a dash where none is stored
+                assert cell == "–" if pd.isna(value) else cell.endswith(" " + str(label(value))), (ind, chosen)
+            assert cells[2] == row["latest_period"].date().isoformat(), (ind, chosen)
+    # the newest date and "Latest" show the same icons
+    newest = _overview_rows(pages.get(f"/orgs/{FOCAL}?as_of={offered[0]}").text)
+    assert {i: c[:2] for i, c in newest.items()} == {i: c[:2] for i, c in latest_rows.items()}
+    before = _overview_rows(pages.get(f"/orgs/{FOCAL}?as_of=1999-12-31").text)
+    assert all(c[0] == "–" and "No chart as at 31 Dec 1999" in c[3] for c in before.values())
+    assert pages.get(f"/orgs/{FOCAL}?as_of=2020-02-30").status_code == 422

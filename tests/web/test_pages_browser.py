@@ -34,6 +34,7 @@ PAGES = [
     ("home", "/"),
     ("overview", "/orgs/ZFV"),
     ("overview-site", "/orgs/ZFV?site=ZFV01&grain=month"),
+    ("overview-as-at", "/orgs/ZFV?service=DIAGNOSTIC_IMAGING&as_of=2019-06-30"),
     ("indicator", "/orgs/ZFV/indicators/ed_4h?grain=month"),
     ("funnel", "/indicators/sepsis_antibiotics_1h_news2_7plus/funnel?org=ZFV"),
     ("mortality", "/orgs/ZFV/mortality"),
@@ -154,6 +155,16 @@ def test_every_page_is_styled_accessible_and_screenshotted(browser, server, tmp_
     nojs.select_option("#site", "ZFV01")
     nojs.click("form.ww-filters button")
     assert "site=ZFV01" in nojs.url and "at site ZFV01" in nojs.content()
+    nojs.select_option("#site", "")
+    nojs.select_option("#service", "DIAGNOSTIC_IMAGING")
+    as_at = nojs.eval_on_selector_all("#as_of option", "os => os.map(o => o.value)")
+    assert as_at[0] == "" and len(as_at) >= 3  # Latest, then the stored month ends
+    nojs.select_option("#as_of", as_at[2])
+    nojs.click("form.ww-filters button")
+    assert "service=DIAGNOSTIC_IMAGING" in nojs.url and f"as_of={as_at[2]}" in nojs.url
+    shown = nojs.eval_on_selector_all("tbody th a[href*='/indicators/']", "as => as.map(a => a.href)")
+    assert shown and all("imaging" in href or "irmer" in href or "dm01" in href for href in shown), shown
+    assert "as they stood on" in nojs.content()
     assert blocked == []  # nothing of ours refused by the Content-Security-Policy
     plain.close()
     context.close()

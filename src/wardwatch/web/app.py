@@ -11,6 +11,7 @@ file either read-only or read-write within one process, not both at once).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import functools
 import hashlib
 import json
@@ -30,7 +31,6 @@ from jinja2 import Environment, PackageLoader
 
 from wardwatch.csvsafe import neutralise
 from wardwatch.errors import InputError
-from wardwatch.results import read
 from wardwatch.warehouse import web_writer
 from wardwatch.web import actions as web_actions
 from wardwatch.web import apidoc, assets, data, pagedata, pages, store, ui, watchlists
@@ -331,12 +331,19 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
 
     @app.get("/orgs/{org}", response_class=HTMLResponse, include_in_schema=False)
     def trust_page(request: Request, org: str, user: Account = viewer, site: str | None = None,
-                   grain: str | None = Query(None, pattern="^(month|week)?$")) -> HTMLResponse:
+                   grain: str | None = Query(None, pattern="^(month|week)?$"),
+                   service: str | None = Query(None, max_length=64),
+                   as_of: str | None = Query(None, pattern=r"^(\d{4}-\d{2}-\d{2})?$")) -> Response:
         from wardwatch.render.icons import assurance_icon_svg, variation_icon_svg
 
+        try:
+            as_of_date = datetime.date.fromisoformat(as_of) if as_of else None
+        except ValueError as err:
+            return error(request, 422, f"as_of {as_of!r}: not a date ({err})")
+        chosen = pagedata.OverviewFilter(site or None, grain or None, service or None, as_of_date)
         with reading() as raw:
-            choices = pagedata.overview_choices(raw, org, edition(user))
-            groups = pagedata.overview(raw, org, edition(user), registry, site or None, grain or None)
+            choices = pagedata.overview_choices(raw, org, edition(user), registry)
+            groups = pagedata.overview(raw, org, edition(user), registry, chosen)
             name = data.org_name(raw, org)
             plan = data.actions(raw, org)
             funnels = pagedata.funnel_indicators(raw)
@@ -348,28 +355,27 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
                 row["funnel_link"] = pages.funnel_link(row["indicator_id"], org) \
                     if row["indicator_id"] in funnels else None
         return render("overview.html", org=org, org_name=name, groups=groups, actions=plan, choices=choices,
-                      site=site or "", grain=grain or "", breadcrumbs=[("Organisations", "/")],
+                      site=site or "", grain=grain or "", service=service or "", as_of=as_of_date,
+                      service_name=pagedata.service_label(service) if service else "",
+                      breadcrumbs=[("Organisations", "/")],
                       **chrome(request, user))
 
     @app.get("/orgs/{org}/indicators/{indicator}", response_class=HTMLResponse, include_in_schema=False)
     def indicator_page(request: Request, org: str, indicator: str, user: Account = viewer,
                        grain: str = Query("month", pattern="^(month|week)$"),
                        site: str | None = None) -> HTMLResponse:
-        from wardwatch.render.results import plot_spc
         from wardwatch.report.meta import as_meta
 
         meta = as_meta(indicator, registry.get(indicator))
         with reading() as raw:
             result = data.spc(raw, org, indicator, grain, site or None, edition(user))
-            stored = data.spc_result(raw, org, indicator, grain, site or None, edition(user))
+            drawn = pagedata.drawn_chart(raw, org, indicator, grain, site or None, edition(user), registry)
             name = data.org_name(raw, org)
-            notes = web_actions.annotations(raw, org, indicator)
-            catalogue = read.series_catalogue(raw, org, edition(user))
+            catalogue = pagedata.series_catalogue(raw, org, edition(user))
         mine = catalogue[catalogue["indicator_id"] == indicator]
         grains = sorted(set(mine["grain"]))
         sites = sorted({str(code) for code in mine[mine["grain"] == grain]["site_code"].dropna() if str(code)})
-        chart = plot_spc(stored, title=meta.title, annotations=notes or None) if stored is not None else ""
-        tips = web_actions.point_tips(stored, result["points"]) if stored is not None else []
+        chart, tips, notes = drawn.svg, list(drawn.tips), list(drawn.notes)
         query = {"grain": grain, "format": "csv", **({"site": site} if site else {})}
         csv_link = f"/api/v1/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/spc?{urlencode(query)}"
         svg_query = urlencode({"grain": grain, **({"site": site} if site else {})})

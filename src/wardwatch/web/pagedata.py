@@ -9,11 +9,14 @@ load's ``quarantine`` (the refused rows themselves), for the analysts' CSV downl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from wardwatch.ratings.model import SERVICES
 from wardwatch.report.format import SmallNumberRule
 from wardwatch.report.meta import IndicatorMeta, as_meta
 from wardwatch.results import read
@@ -22,50 +25,147 @@ from wardwatch.results.read import StoredMortality
 from wardwatch.results.store import read_table
 from wardwatch.vocabulary import KEY_QUESTION_LABELS
 from wardwatch.warehouse import ORGANISATIONS_TABLE, QUARANTINE_TABLE, RUNS_TABLE, table_exists
+from wardwatch.web.cache import cached
 from wardwatch.web.data import NotFound, clean, org_codes, records, require_indicator, require_org
 
 GRAINS = ("month", "week")
 
 
+# --- the indicator page's chart ------------------------------------------------------------------
+@dataclass(frozen=True)
+class DrawnChart:
+    """The indicator page's SPC chart as drawn (SVG text), the tooltip of each of its markers and
+    the action start lines drawn on it. Shared by every request while the warehouse is unchanged:
+    read-only."""
+
+    svg: str
+    tips: tuple
+    notes: tuple
+
+
+@cached
+def drawn_chart(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain: str, site: str | None,
+                edition: str, registry: Mapping[str, Any]) -> DrawnChart:
+    """The stored series drawn once (drawing the SVG was three quarters of the page's work); no
+    chart when the series has no SPC (too few points, or not an SPC measure)."""
+    from wardwatch.render.results import plot_spc
+    from wardwatch.web import actions as web_actions
+    from wardwatch.web import data
+
+    stored = data.spc_result(raw, org, indicator, grain, site, edition)
+    notes = tuple(web_actions.annotations(raw, org, indicator))
+    if stored is None:
+        return DrawnChart("", (), notes)
+    points = data.spc(raw, org, indicator, grain, site, edition)["points"]
+    svg = plot_spc(stored, title=as_meta(indicator, registry.get(indicator)).title, annotations=list(notes) or None)
+    return DrawnChart(svg, tuple(web_actions.point_tips(stored, points)), notes)
+
+
 # --- the trust overview, filtered -----------------------------------------------------------
-def overview_choices(raw: duckdb.DuckDBPyConnection, org: str, edition: str) -> dict:
-    """The sites and grains the organisation's stored series have (for the filter form)."""
+@cached
+def series_catalogue(raw: duckdb.DuckDBPyConnection, org: str, edition: str) -> pd.DataFrame:
+    """``results.read.series_catalogue``, kept while the warehouse is unchanged (read-only)."""
+    return read.series_catalogue(raw, org, edition)
+
+
+@dataclass(frozen=True)
+class OverviewFilter:
+    """The overview form: one site (None: the whole trust), one grain (None: monthly where there
+    is one), one CQC service (None: all) and an "as at" month end (None: the latest)."""
+
+    site: str | None = None
+    grain: str | None = None
+    service: str | None = None
+    as_of: date | None = None
+
+
+def service_label(code: str) -> str:
+    if code in SERVICES:
+        return SERVICES[code].label
+    return "Trust-wide" if code == "TRUST_WIDE" else code
+
+
+@cached
+def overview_choices(raw: duckdb.DuckDBPyConnection, org: str, edition: str,
+                     registry: Mapping[str, Any]) -> dict:
+    """The sites, grains, CQC services and "as at" dates the organisation's stored series have
+    (for the filter form; dates newest first)."""
     require_org(raw, org)
-    cat = read.series_catalogue(raw, org, edition)
+    cat = series_catalogue(raw, org, edition)
     sites = sorted({s for s in cat["site_code"].dropna() if s})
     grains = [g for g in GRAINS if g in set(cat["grain"])] + sorted(set(cat["grain"]) - set(GRAINS))
-    return {"sites": sites, "grains": grains}
+    codes = {as_meta(i, registry.get(i)).core_service for i in set(cat["indicator_id"])}
+    services = sorted(((c, service_label(c)) for c in codes), key=lambda cl: (cl[0] == "TRUST_WIDE", cl[1]))
+    # a warehouse last refreshed before the "as at" table existed offers the latest only
+    dates = raw.execute("SELECT DISTINCT as_of FROM result_spc_as_of WHERE org_code = ? AND edition = ? "
+                        "ORDER BY as_of DESC", [org, edition]).fetchall() \
+        if table_exists(raw, "result_spc_as_of") else []
+    return {"sites": sites, "grains": grains, "services": services, "as_of": [d for (d,) in dates]}
 
 
+@cached
 def overview(raw: duckdb.DuckDBPyConnection, org: str, edition: str, registry: Mapping[str, Any],
-             site: str | None = None, grain: str | None = None) -> list[tuple[str, list[dict]]]:
-    """The org's series of one site (None: the whole trust) grouped by CQC key question, each with
-    its latest variation and assurance (the last segment of result_spc_summary). ``grain`` None
-    takes each indicator's monthly series, or its only grain."""
+             chosen: OverviewFilter = OverviewFilter()) -> list[tuple[str, list[dict]]]:
+    """The org's series for the filter, grouped by CQC key question, each with its variation and
+    assurance: the latest (the last segment of result_spc_summary), or as they stood at the
+    chosen month end (result_spc_as_of: the last stored date on or before it)."""
     require_org(raw, org)
-    cat = read.series_catalogue(raw, org, edition)
+    site = chosen.site
+    cat = series_catalogue(raw, org, edition)
     cat = cat[cat["site_code"].fillna("") == (site or "")]
     if site and cat.empty:
         raise NotFound(f"site {site!r}: no stored series of {org} for it")
-    if grain is not None:
-        cat = cat[cat["grain"] == grain]
-    summary = read_table(raw, "result_spc_summary", "org_code = ? AND edition = ? AND coalesce(site_code, '') = ?",
-                         [org, edition, site or ""])
-    latest = summary.sort_values("segment").groupby(["indicator_id", "grain"]).tail(1)
-    icons = {(r.indicator_id, r.grain): (r.variation, r.assurance) for r in latest.itertuples()}
+    if chosen.grain is not None:
+        cat = cat[cat["grain"] == chosen.grain]
+    metas: dict[str, IndicatorMeta] = {i: as_meta(i, registry.get(i)) for i in set(cat["indicator_id"])}
+    if chosen.service is not None:
+        stored = {m.core_service for m in metas.values()}
+        if chosen.service not in stored:
+            raise NotFound(f"service {chosen.service!r}: no stored series of {org} for it; stored: "
+                           f"{', '.join(sorted(stored)) or 'none'}")
+        cat = cat[cat["indicator_id"].map(lambda i: metas[i].core_service) == chosen.service]
+    icons = _as_of_icons(raw, org, edition, site, chosen.as_of) if chosen.as_of else \
+        _latest_icons(raw, org, edition, site)
     groups: dict[str, list[dict]] = {kq: [] for kq in KEY_QUESTION_LABELS}
     groups["other"] = []
     for ind, rows in cat.groupby("indicator_id"):
-        meta: IndicatorMeta = as_meta(ind, registry.get(ind))
-        chosen = grain or ("month" if "month" in set(rows["grain"]) else str(rows["grain"].iloc[0]))
-        row = rows[rows["grain"] == chosen].iloc[0]
-        variation, assurance = icons.get((ind, chosen), (row["variation"], row["assurance"]))
+        meta = metas[ind]
+        grain = chosen.grain or ("month" if "month" in set(rows["grain"]) else str(rows["grain"].iloc[0]))
+        row = rows[rows["grain"] == grain].iloc[0]
+        if chosen.as_of:
+            variation, assurance, latest = icons.get((ind, grain), (None, None, None))
+            note = "" if latest else f"No chart as at {chosen.as_of:%d %b %Y}: fewer than two periods by then, " \
+                "or earlier than the stored dates."
+            shown = {"latest_period": clean(latest), "note": note}
+        else:
+            variation, assurance = icons.get((ind, grain), (row["variation"], row["assurance"]))
+            shown = {"note": clean(row["note"]), "data_until": clean(row["data_until"])}
         groups.setdefault(meta.primary_key_question, []).append({
-            "indicator_id": ind, "title": meta.title, "grain": chosen, "improvement": meta.improvement,
-            "variation": clean(variation), "assurance": clean(assurance), "note": clean(row["note"]),
-            "data_until": clean(row["data_until"])})
+            "indicator_id": ind, "title": meta.title, "grain": grain, "improvement": meta.improvement,
+            "service": service_label(meta.core_service),
+            "variation": clean(variation), "assurance": clean(assurance), **shown})
     labels = KEY_QUESTION_LABELS | {"other": "Other"}
     return [(labels.get(k, k), v) for k, v in groups.items() if v]
+
+
+def _latest_icons(raw: duckdb.DuckDBPyConnection, org: str, edition: str, site: str | None) -> dict:
+    summary = read_table(raw, "result_spc_summary", "org_code = ? AND edition = ? AND coalesce(site_code, '') = ?",
+                         [org, edition, site or ""])
+    latest = summary.sort_values("segment").groupby(["indicator_id", "grain"]).tail(1)
+    return {(r.indicator_id, r.grain): (r.variation, r.assurance) for r in latest.itertuples()}
+
+
+def _as_of_icons(raw: duckdb.DuckDBPyConnection, org: str, edition: str, site: str | None, as_of: date) -> dict:
+    """(indicator, grain) -> (variation, assurance, latest period charted) at the last stored month
+    end on or before ``as_of`` (a series' data after its newest stored date did not change it)."""
+    if not table_exists(raw, "result_spc_as_of"):
+        return {}
+    rows = raw.execute(
+        "SELECT indicator_id, grain, arg_max(variation, as_of), arg_max(assurance, as_of), "
+        "arg_max(latest_period, as_of) FROM result_spc_as_of "
+        "WHERE org_code = ? AND edition = ? AND coalesce(site_code, '') = ? AND as_of <= ? "
+        "GROUP BY indicator_id, grain", [org, edition, site or "", as_of]).fetchall()
+    return {(i, g): (v, a, p) for i, g, v, a, p in rows}
 
 
 def funnel_indicators(raw: duckdb.DuckDBPyConnection) -> set[str]:
