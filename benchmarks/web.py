@@ -7,7 +7,9 @@ SPC API), on loopback only.
 The warehouse is copied (an account and a token are added to the copy, not to the original).
 `wardwatch serve` runs in a subprocess on 127.0.0.1 (a free port); the pages are fetched with a
 signed-in session cookie, the API with a bearer token. Each endpoint gets its own phase: CLIENTS
-asyncio clients (one keep-alive connection each) request it back to back (or THINK seconds apart) for SECONDS, then stop. Prints, per endpoint,
+asyncio clients (one keep-alive connection each) request it back to back (or, with THINK, a
+random 0 to 2 x THINK seconds apart, starting at random moments: people do not click in step)
+for SECONDS, then stop. Prints, per endpoint,
 requests, errors (non-200 or transport failures), throughput, the p50/p95/p99 latency, the
 server's CPU milliseconds per request (its worker processes included: the figure that depends
 least on what else the machine runs), the clients' own CPU milliseconds per request (the load
@@ -166,9 +168,15 @@ async def phase(port: int, url: str, clients: int, seconds: float, headers: dict
     request = (f"GET {url} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
     stop = time.monotonic() + seconds
+    # people do not click in step: each client starts at a random moment of the first think time
+    # and waits a random time between requests (uniform on 0 to twice ``think``: mean ``think``);
+    # the same seed every run
+    draws = np.random.default_rng(20261204)
 
     async def one_client() -> None:
         connection = Connection(port, request)
+        if think:
+            await asyncio.sleep(draws.uniform(0, think))
         while time.monotonic() < stop:
             start = time.perf_counter()
             status = await connection.get()
@@ -178,7 +186,7 @@ async def phase(port: int, url: str, clients: int, seconds: float, headers: dict
             else:
                 errors[status] = errors.get(status, 0) + 1
             if think:
-                await asyncio.sleep(think)
+                await asyncio.sleep(draws.uniform(0, 2 * think))
         await connection.close()
 
     began = time.monotonic()
@@ -197,7 +205,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="seconds per endpoint (30)")
     parser.add_argument("--workers", type=int, default=1, help="wardwatch serve --workers (1)")
     parser.add_argument("--think", type=float, default=0,
-                        help="seconds each client waits between its requests (0: back to back)")
+                        help="mean seconds each client waits between its requests, drawn uniformly "
+                             "from 0 to twice this (0: back to back)")
     args = parser.parse_args()
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores, "
           f"{platform.system()} {platform.release()}; load average at start {load_average()}")

@@ -168,11 +168,12 @@ def _as_of_icons(raw: duckdb.DuckDBPyConnection, org: str, edition: str, site: s
     return {(i, g): (v, a, p) for i, g, v, a, p in rows}
 
 
-def funnel_indicators(raw: duckdb.DuckDBPyConnection) -> set[str]:
+@cached
+def funnel_indicators(raw: duckdb.DuckDBPyConnection) -> frozenset[str]:
     if not table_exists(raw, "result_funnel_units"):
-        return set()
-    return {r[0] for r in raw.execute(
-        "SELECT DISTINCT indicator_id FROM result_funnel_units WHERE period_start IS NOT NULL").fetchall()}
+        return frozenset()
+    return frozenset(r[0] for r in raw.execute(
+        "SELECT DISTINCT indicator_id FROM result_funnel_units WHERE period_start IS NOT NULL").fetchall())
 
 
 # --- funnel ----------------------------------------------------------------------------------
