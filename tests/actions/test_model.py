@@ -89,3 +89,26 @@ def test_demo_plan_matches_the_story():
     repeats = plan.repeat_findings()
     assert repeats.finding_id.tolist() == ["F2019-04"] and repeats.repeat_of.tolist() == ["F2017-01"]
     assert set(plan.overdue(date(2020, 3, 31)).id) == {"A04", "A05"}
+
+
+def test_a_rebasing_link_reads_and_writes_in_text_and_yaml(tmp_path):
+    from wardwatch.actions.model import IndicatorLink, format_link, parse_link
+    from wardwatch.actions.store import plan_from_dict, plan_to_dict
+
+    link = parse_link("ed_4h:increase:rebase@ZFV01")
+    assert link == IndicatorLink("ed_4h", "increase", "ZFV01", None, True)
+    assert format_link(link) == "ed_4h:increase:rebase@ZFV01"
+    assert parse_link("ed_4h:decrease").rebase is False
+    assert parse_link({"indicator_id": "ed_4h", "expected": "increase", "rebase": True}).rebase is True
+    for bad in ("ed_4h:increase:rebuild", {"indicator_id": "ed_4h", "rebase": "yes"}):
+        with pytest.raises(InputError, match="rebase"):
+            parse_link(bad)
+    plan = ActionPlan(org_code="ZZ1")
+    plan.add_finding(id="F1", inspection="I", date="2024-01-01", service="UEC", key_question="safe")
+    plan.add_action(finding_id="F1", title="t", owner="o", start="2024-02-01", due="2024-03-01",
+                    indicators=["ed_4h:increase:rebase", "ed_12h_from_arrival:decrease"])
+    doc = plan_to_dict(plan)
+    assert doc["actions"][0]["indicators"] == [
+        {"indicator_id": "ed_4h", "expected": "increase", "rebase": True},
+        {"indicator_id": "ed_12h_from_arrival", "expected": "decrease"}]
+    assert plan_from_dict(doc, "here").actions[0].indicators == plan.actions[0].indicators

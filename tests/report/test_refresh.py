@@ -182,3 +182,34 @@ def test_a_bad_history_is_a_one_line_error_and_nothing_is_imported(warehouse, tm
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "input_documents" not in tables
+
+
+def test_a_rebasing_link_splits_the_stored_chart_of_its_series_at_the_action_start(warehouse, tmp_path):
+    path = tmp_path / "plan.yaml"
+    rebasing = PLAN.replace(":increase", ":increase:rebase")
+    path.write_text(rebasing, encoding="utf-8")
+    summary = refresh(warehouse, registry=REGISTRY, action_plans=[path])
+    # the trust's weekly and monthly series of the linked indicator, in both editions' one unit each
+    assert summary.stages["spc"]["recomputed"] == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        points = con.execute("SELECT grain, period_start, segment, centre FROM result_spc_points "
+                             "WHERE indicator_id = 'ed_initial_assessment_15min' AND org_code = ? "
+                             "AND edition = 'clinical' AND status = 'charted' ORDER BY grain, period_start",
+                             [FOCAL]).df()
+        others = con.execute("SELECT max(segment) FROM result_spc_points WHERE indicator_id <> "
+                             "'ed_initial_assessment_15min' OR org_code <> ?", [FOCAL]).fetchone()[0]
+    assert others == 0
+    for grain, rows in points.groupby("grain"):
+        # the first period starting on or after 1 April 2019 opens segment 1
+        starts = pd.to_datetime(rows["period_start"])
+        assert (rows["segment"] == (starts >= "2019-04-01").astype(int)).all(), grain
+        # one centre line per segment
+        assert rows.groupby("segment")["centre"].nunique().eq(1).all(), grain
+    # the fixture's 12 + 12 months straddle the start; its 30 charted weeks all end before it
+    assert points.groupby(["grain", "segment"]).size().to_dict() == {("month", 0): 12, ("month", 1): 12,
+                                                                      ("week", 0): 30}
+    # the plan without the rebase flag: the charts are one segment again
+    path.write_text(PLAN, encoding="utf-8")
+    assert refresh(warehouse, registry=REGISTRY, action_plans=[path]).stages["spc"]["recomputed"] == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT max(segment) FROM result_spc_points").fetchone()[0] == 0

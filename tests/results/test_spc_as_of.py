@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,3 +112,38 @@ def test_weeks_count_by_the_day_they_end():
     assert clinical.loc["2026-02-28", "n_points"] == 8  # weeks ending 4 Jan ... 22 Feb (1 Mar is out)
     assert clinical.loc["2026-01-31", "n_points"] == 4  # 4, 11, 18 and 25 January
     assert pd.Timestamp("2025-12-31") not in clinical.index  # no week had ended: nothing charted
+
+
+# --- rebased at an action's start (result tables with segments) ------------------------------------
+def test_a_rebase_gives_the_segments_spc_gives_and_reaches_the_as_of_dates_after_it():
+    values = BASELINE + RUN
+    rebases = {("hand_score", "ZZ1", ""): (date(2025, 9, 15),)}  # mid-September: October starts it
+    result = spc_series.compute(_series(values), {"hand_score": META}, rebases=rebases)
+    points = result.points[result.points["edition"] == "clinical"].set_index("period_start")
+    assert (points.loc[:"2025-09-01", "segment"] == 0).all() and (points.loc["2025-10-01":, "segment"] == 1).all()
+    frame = pd.DataFrame({"x": pd.date_range(START, periods=28, freq="MS"), "y": values})
+    direct = spc(frame, x="x", y="y", chart="xmr", improvement="increase", target=7.0,
+                 rebase=[pd.Timestamp("2025-10-01")])
+    assert np.allclose(points["centre"].to_numpy(), direct.points["centre"].to_numpy(), rtol=0, atol=1e-12)
+    assert np.allclose(points["upl"].to_numpy(), direct.points["upl"].to_numpy(), rtol=0, atol=1e-12,
+                       equal_nan=True)
+    # the new segment's centre is the mean of its own seven points (October to April): 10.6
+    assert points.loc["2026-04-01", "centre"] == pytest.approx(10.6, abs=1e-12)
+    summary = result.summary[result.summary["edition"] == "clinical"]
+    assert list(summary["segment"]) == [0, 1]
+    clinical = result.as_of[result.as_of["edition"] == "clinical"].set_index("as_of")
+    # before October the rebase has not happened: the same icons as without it
+    plain, _ = _as_of(values)
+    assert clinical.loc[:"2025-09-30", "variation"].tolist() == plain.loc[:"2025-09-30", "variation"].tolist()
+    # a flat new segment: no variation to signal against its own centre
+    assert clinical.loc["2026-04-30", "variation"] != plain.loc["2026-04-30", "variation"]
+
+
+def test_a_rebase_changes_the_fingerprint_of_its_series_only():
+    frame = pd.concat([_series(BASELINE), _series(BASELINE).assign(org_code="ZZ2")], ignore_index=True)
+    metas = {"hand_score": META}
+    before = spc_series.fingerprints(frame, metas).set_index("unit_key")["fingerprint"]
+    after = spc_series.fingerprints(frame, metas, {("hand_score", "ZZ1", ""): (date(2024, 6, 1),)})
+    after = after.set_index("unit_key")["fingerprint"]
+    assert before["hand_score|ZZ1||month"] != after["hand_score|ZZ1||month"]
+    assert before["hand_score|ZZ2||month"] == after["hand_score|ZZ2||month"]

@@ -336,3 +336,24 @@ def test_the_plan_downloads_as_yaml_that_reimports_unchanged(app_client, tokens,
     path.write_text(answer.text, encoding="utf-8")
     again = refresh(edit_db, registry=REGISTRY, action_plans=[path])
     assert again.stages["actions"]["recomputed"] == 0  # the same document: nothing to measure again
+
+
+def test_a_link_marked_rebase_in_the_web_rebases_the_chart_after_the_next_refresh(app_client, tokens, edit_db):
+    headers = bearer(tokens["analyst"])
+    sign_in(app_client, "analyst")
+    page = app_client.get("/orgs/ZT1/indicators/ed_initial_assessment_15min?grain=month").text
+    assert "this chart has none" in page and "Rebased from" not in page
+    tag = app_client.get("/api/v1/orgs/ZT1/actions/A1", headers=headers).headers["etag"]
+    edit = app_client.patch("/api/v1/orgs/ZT1/actions/A1", json={"indicators": [
+        "ed_initial_assessment_15min:increase:rebase"]}, headers={**headers, "If-Match": tag})
+    assert edit.status_code == 200, edit.text
+    assert edit.json()["indicators"] == ["ed_initial_assessment_15min:increase:rebase"]
+    summary = refresh(edit_db, registry=REGISTRY)
+    assert summary.stages["spc"]["recomputed"] == 2  # the trust's monthly and weekly series of it
+    page = app_client.get("/orgs/ZT1/indicators/ed_initial_assessment_15min?grain=month").text
+    # A1 starts on 1 April 2019: the monthly chart's new segment opens with April
+    assert "Rebased from 2019-04-01: new centre line and limits from that period" in page
+    points = app_client.get("/api/v1/orgs/ZT1/indicators/ed_initial_assessment_15min/spc?grain=month",
+                            headers=headers).json()["points"]
+    centres = {p["x"][:10]: p["centre"] for p in points}
+    assert centres["2019-03-01"] != centres["2019-04-01"]

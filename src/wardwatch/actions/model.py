@@ -60,17 +60,23 @@ class Finding:
 @dataclass(frozen=True)
 class IndicatorLink:
     """An indicator an action is expected to move, and which way. ``site_code``/``unit_code``
-    select a site or unit series (default: the whole trust)."""
+    select a site or unit series (default: the whole trust). ``rebase``: the action changed the
+    process for good, so once it has started the indicator's stored SPC chart gets new limits from
+    the first period on or after its start (Making Data Count: rebase only after a change with a
+    known cause; docs/methods.md 2.4)."""
 
     indicator_id: str
     expected: str = "increase"
     site_code: str | None = None
     unit_code: str | None = None
+    rebase: bool = False
 
     def __post_init__(self) -> None:
         if self.expected not in DIRECTIONS:
             raise InputError(f"indicator {self.indicator_id}: expected direction {self.expected!r} must be "
                              "increase or decrease")
+        if not isinstance(self.rebase, bool):
+            raise InputError(f"indicator {self.indicator_id}: rebase must be true or false, not {self.rebase!r}")
 
 
 @dataclass(frozen=True)
@@ -225,12 +231,13 @@ def _key_question(value: str, where: str) -> str:
 
 
 def parse_link(value: IndicatorLink | tuple | str | dict) -> IndicatorLink:
-    """``IndicatorLink``, ``(id, direction)``, ``"id:direction[@site[/unit]]"`` or a mapping."""
+    """``IndicatorLink``, ``(id, direction)``, ``"id:direction[:rebase][@site[/unit]]"`` or a
+    mapping."""
     if isinstance(value, IndicatorLink):
         return value
     if isinstance(value, dict):
         return IndicatorLink(str(value["indicator_id"]), str(value.get("expected", "increase")),
-                             value.get("site_code"), value.get("unit_code"))
+                             value.get("site_code"), value.get("unit_code"), value.get("rebase", False))
     if isinstance(value, tuple):
         return IndicatorLink(*value)
     text = str(value).strip()
@@ -239,12 +246,16 @@ def parse_link(value: IndicatorLink | tuple | str | dict) -> IndicatorLink:
         text, where = text.split("@", 1)
         site, _, unit = where.partition("/")
         site, unit = site or None, unit or None
-    indicator, _, direction = text.partition(":")
-    return IndicatorLink(indicator.strip(), (direction or "increase").strip().lower(), site, unit)
+    indicator, _, rest = text.partition(":")
+    direction, _, flag = rest.partition(":")
+    flag = flag.strip().lower()
+    if flag not in ("", "rebase"):
+        raise InputError(f"indicator {indicator.strip()}: {flag!r} after the direction must be 'rebase' or nothing")
+    return IndicatorLink(indicator.strip(), (direction or "increase").strip().lower(), site, unit, flag == "rebase")
 
 
 def format_link(link: IndicatorLink) -> str:
-    text = f"{link.indicator_id}:{link.expected}"
+    text = f"{link.indicator_id}:{link.expected}" + (":rebase" if link.rebase else "")
     if link.site_code or link.unit_code:
         text += f"@{link.site_code or ''}" + (f"/{link.unit_code}" if link.unit_code else "")
     return text

@@ -62,7 +62,7 @@ def plan_to_dict(plan: ActionPlan) -> dict:
             item["completed_on"] = a.completed_on.isoformat()
         item["indicators"] = [
             {k: v for k, v in {"indicator_id": x.indicator_id, "expected": x.expected, "site_code": x.site_code,
-                               "unit_code": x.unit_code}.items() if v is not None}
+                               "unit_code": x.unit_code, "rebase": x.rebase or None}.items() if v is not None}
             for x in a.indicators
         ]
         actions.append(item)

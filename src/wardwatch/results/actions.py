@@ -9,6 +9,7 @@ measures for a linked indicator recompute that organisation's effects only.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -54,6 +55,26 @@ def fingerprints(raw: duckdb.DuckDBPyConnection, only: str | None = None) -> dic
         text = f"{METHOD_VERSION}|{settings}|{stored.sha256}|{count}|{folded}"
         prints[stored.org_code] = hashlib.sha256(text.encode()).hexdigest()
     return prints
+
+
+#: Actions whose ``rebase`` links move a stored chart's limits: begun, and not abandoned.
+REBASING_STATUSES = ("in_progress", "complete")
+
+
+def rebase_dates(raw: duckdb.DuckDBPyConnection) -> dict[tuple[str, str, str], tuple[date, ...]]:
+    """(indicator_id, org_code, site_code or "") -> the start dates of the begun actions whose link
+    to that series says ``rebase``, sorted, from every organisation's current plan (for the SPC
+    stage: a new segment from the first period on or after each date)."""
+    found: dict[tuple[str, str, str], set[date]] = {}
+    for stored in documents(raw, KIND):
+        plan = plan_from_dict(stored.document, stored.source)
+        for action in plan.actions:
+            if action.status not in REBASING_STATUSES:
+                continue
+            for link in action.indicators:
+                if link.rebase and link.unit_code is None:
+                    found.setdefault((link.indicator_id, plan.org_code, link.site_code or ""), set()).add(action.start)
+    return {key: tuple(sorted(dates)) for key, dates in found.items()}
 
 
 def compute(raw: duckdb.DuckDBPyConnection, org_codes: set[str]) -> pd.DataFrame:

@@ -61,12 +61,13 @@ class Inputs:
 def spc_stage(raw: duckdb.DuckDBPyConnection, inputs: Inputs, run_id: str, force: bool, say: Progress) -> Plan:
     say("SPC: reading series")
     series, metas = inputs.series
-    prints = spc_series.fingerprints(series, metas)
+    rebases = actions.rebase_dates(raw)  # the plans were imported before the stages run
+    prints = spc_series.fingerprints(series, metas, rebases)
     work = plan(raw, "spc", dict(zip(prints["unit_key"], prints["fingerprint"], strict=True)), force)
     if not work.changed and not work.removed:
         return work
     say(f"SPC: computing {len(work.changed):,} of {len(work.current):,} series")
-    result = spc_series.compute(spc_series.select_keys(series, work.changed), metas)
+    result = spc_series.compute(spc_series.select_keys(series, work.changed), metas, rebases=rebases)
     tables = {
         "result_spc_series": result.series,
         "result_spc_points": result.points,

@@ -47,7 +47,7 @@ SUPPRESSED_SERIES_SHARE = 0.10
 #: A last (or first) period whose denominator is under this share of the median is incomplete.
 INCOMPLETE_SHARE = 0.5
 #: Bumped when the way a series is prepared or charted changes: every fingerprint changes with it.
-METHOD_VERSION = "spc-2"
+METHOD_VERSION = "spc-3"
 #: The overview's "as at" picker: icons as they stood at the month end on or after each series'
 #: latest charted period and at each of this many month ends before it.
 AS_OF_MONTHS = 12
@@ -119,9 +119,15 @@ def settings_text(meta: IndicatorMeta) -> str:
     return f"{METHOD_VERSION}|{chart_for(meta)}|{meta.improvement}|{meta.target}|{meta.unit}"
 
 
-def fingerprints(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta]) -> pd.DataFrame:
+#: (indicator_id, org_code, site_code) -> dates from which that series' chart is rebased
+Rebases = Mapping[tuple[str, str, str], Sequence[date]]
+
+
+def fingerprints(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta],
+                 rebases: Rebases | None = None) -> pd.DataFrame:
     """One row per series: ``unit_key`` and ``fingerprint`` (sha-256 of the series' rows, its
-    cut-off and its chart settings; independent of row order)."""
+    cut-off, its chart settings and its rebase dates; independent of row order)."""
+    rebases = rebases or {}
     if series.empty:
         return pd.DataFrame({"unit_key": [], "fingerprint": []})
     keyed = series.sort_values([*SERIES_KEY, "period_start"], kind="stable").reset_index(drop=True)
@@ -134,10 +140,15 @@ def fingerprints(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta]) -> pd
     counts = np.diff(np.append(starts, len(keyed)))
     heads = keys.iloc[starts].reset_index(drop=True)
     prints = [
-        hashlib.sha256(f"{settings_text(metas[r.indicator_id])}|{n}|{h}".encode()).hexdigest()
+        hashlib.sha256(f"{settings_text(metas[r.indicator_id])}|{n}|{h}|"
+                       f"{_rebase_text(rebases, r.indicator_id, r.org_code, r.site_code)}".encode()).hexdigest()
         for r, n, h in zip(heads.itertuples(index=False), counts, folded, strict=True)
     ]
     return pd.DataFrame({"unit_key": unit_keys(heads), "fingerprint": prints})
+
+
+def _rebase_text(rebases: Rebases, indicator: str, org: str, site: str) -> str:
+    return ",".join(d.isoformat() for d in rebases.get((indicator, org, site), ()))
 
 
 def unit_keys(frame: pd.DataFrame) -> pd.Series:
@@ -196,10 +207,12 @@ class SeriesResults:
 
 
 def compute(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta],
-            rule: SmallNumberRule | None = None) -> SeriesResults:
+            rule: SmallNumberRule | None = None, rebases: Rebases | None = None) -> SeriesResults:
     """Statuses, then SPC for every series and edition (one vectorised ``spc`` call per chart
-    setting, not one per series)."""
+    setting, not one per series); ``rebases``: a new segment from the first period on or after
+    each date (every grain of the series)."""
     rule = rule or SmallNumberRule()
+    rebases = rebases or {}
     series = series.sort_values([*SERIES_KEY, "period_start"], kind="stable").reset_index(drop=True)
     status = np.empty(len(series), dtype=object)
     public = np.empty(len(series), dtype=object)
@@ -230,11 +243,11 @@ def compute(series: pd.DataFrame, metas: Mapping[str, IndicatorMeta],
     points = pd.concat([series.assign(edition="clinical", status=status),
                         series.assign(edition="public", status=public)], ignore_index=True)
     cat = pd.DataFrame(catalogue)
-    spc_points, spc_summary, notes = _run_spc(points, cat)
+    spc_points, spc_summary, notes = _run_spc(points, cat, rebases=rebases)
     points = points.merge(spc_points, on=[*SERIES_KEY, "edition", "period_start"], how="left")
     cat = _latest_icons(cat, spc_summary, points, notes)
     return SeriesResults(series=cat, points=points.drop(columns=["from_sites"]), summary=spc_summary,
-                         as_of=_as_of(points, cat))
+                         as_of=_as_of(points, cat, rebases))
 
 
 def _spc_frame(charted: pd.DataFrame, chart: str) -> pd.DataFrame:
@@ -245,11 +258,12 @@ def _spc_frame(charted: pd.DataFrame, chart: str) -> pd.DataFrame:
     return charted.assign(_y=charted["value"], _n=np.nan)
 
 
-def _run_spc(points: pd.DataFrame, cat: pd.DataFrame,
-             also_by: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _run_spc(points: pd.DataFrame, cat: pd.DataFrame, also_by: tuple[str, ...] = (),
+             rebases: Rebases | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """SPC of the charted points, grouped by chart settings; notes for series not charted.
     ``also_by``: further columns that split a series (the "as at" date of a truncated copy)."""
     by = [*SERIES_KEY, "edition", *also_by]
+    rebases = rebases or {}
     charted = points[points["status"] == CHARTED]
     notes: dict[tuple, str] = {}
     out_points, out_summary = [], []
@@ -268,7 +282,8 @@ def _run_spc(points: pd.DataFrame, cat: pd.DataFrame,
         if data.empty:
             continue
         result = spc(data, x="period_start", y="_y", n="_n" if chart in COUNT_CHARTS else None, by=by,
-                     chart=chart, improvement=improvement, target=None if pd.isna(target) else float(target))
+                     chart=chart, improvement=improvement, target=None if pd.isna(target) else float(target),
+                     rebase=_rebase_by_series(data, by, rebases) or None)
         out_points.append(result.points.rename(columns={"x": "period_start", "y": "plot_y", "n": "plot_n"}))
         out_summary.append(result.summary)
     spc_cols = [c for c in POINT_COLUMNS if c not in ("x", "y", "n")]
@@ -278,6 +293,20 @@ def _run_spc(points: pd.DataFrame, cat: pd.DataFrame,
     spc_summary = pd.concat(out_summary, ignore_index=True) if out_summary else empty_summary
     spc_points["period_start"] = pd.to_datetime(spc_points["period_start"]).astype("datetime64[us]")
     return spc_points, spc_summary, notes
+
+
+def _rebase_by_series(data: pd.DataFrame, by: list[str], rebases: Rebases) -> dict[tuple, list[pd.Timestamp]]:
+    """``spc``'s rebase argument: each series of ``data`` (its by-values) that has rebase dates."""
+    if not rebases:
+        return {}
+    keys = data[by].drop_duplicates()
+    out = {}
+    for key in keys.itertuples(index=False, name=None):
+        named = dict(zip(by, key, strict=True))
+        dates = rebases.get((named["indicator_id"], named["org_code"], named["site_code"]))
+        if dates:
+            out[key] = [pd.Timestamp(d) for d in dates]
+    return out
 
 
 def _latest_icons(cat: pd.DataFrame, summary: pd.DataFrame, points: pd.DataFrame, notes: dict) -> pd.DataFrame:
@@ -310,7 +339,7 @@ def as_of_dates(last_end: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _as_of(points: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
+def _as_of(points: pd.DataFrame, cat: pd.DataFrame, rebases: Rebases) -> pd.DataFrame:
     """Variation and assurance of every series as they stood at each month end of the last
     ``AS_OF_MONTHS``: the SPC of the charted periods that had ended by then, recomputed (a run
     completed later is not read back into an earlier month). Statuses are today's: a period
@@ -328,7 +357,7 @@ def _as_of(points: pd.DataFrame, cat: pd.DataFrame) -> pd.DataFrame:
     dates = last_end.merge(as_of_dates(last_end["last_end"]), on="last_end").drop(columns="last_end")
     stacked = charted.merge(dates, on=by)
     stacked = stacked[stacked["period_end"] <= stacked["as_of"]]
-    spc_points, spc_summary, _notes = _run_spc(stacked, cat, also_by=("as_of",))
+    spc_points, spc_summary, _notes = _run_spc(stacked, cat, also_by=("as_of",), rebases=rebases)
     keys = [*by, "as_of"]
     shown = stacked.groupby(keys, sort=False).agg(latest_period=("period_start", "max"),
                                                   n_points=("period_start", "size")).reset_index()

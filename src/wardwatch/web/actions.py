@@ -118,7 +118,7 @@ def _text(value: Any, field: str, errors: list, required: bool) -> str:
 
 
 def _links(value: Any, errors: list) -> list[str]:
-    """Linked indicators: a list (JSON) or text with one ``id:direction[@SITE[/UNIT]]`` a line or
+    """Linked indicators: a list (JSON) or text with one ``id:direction[:rebase][@SITE[/UNIT]]`` a line or
     separated by ``;`` (the form and the CSV layout)."""
     if value is None:
         return []

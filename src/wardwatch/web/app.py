@@ -375,13 +375,14 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         mine = catalogue[catalogue["indicator_id"] == indicator]
         grains = sorted(set(mine["grain"]))
         sites = sorted({str(code) for code in mine[mine["grain"] == grain]["site_code"].dropna() if str(code)})
-        chart, tips, notes = drawn.svg, list(drawn.tips), list(drawn.notes)
+        chart, tips, notes, rebased_from = drawn.svg, list(drawn.tips), list(drawn.notes), drawn.rebased_from
         query = {"grain": grain, "format": "csv", **({"site": site} if site else {})}
         csv_link = f"/api/v1/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/spc?{urlencode(query)}"
         svg_query = urlencode({"grain": grain, **({"site": site} if site else {})})
         svg_link = f"/orgs/{quote(org, safe='')}/indicators/{quote(indicator, safe='')}/chart.svg?{svg_query}"
         return render("indicator.html", org=org, org_name=name, meta=meta, result=result, chart=chart,
                       csv_link=csv_link, svg_link=svg_link, tips=tips, notes=notes, grain=grain,
+                      rebased_from=rebased_from,
                       site=site or "", sites=sites, grains=grains,
                       breadcrumbs=[("Organisations", "/"), (name, f"/orgs/{quote(org, safe='')}")],
                       **chrome(request, user))

@@ -41,6 +41,7 @@ class DrawnChart:
     svg: str
     tips: tuple
     notes: tuple
+    rebased_from: tuple = ()  # the first period of each segment after the first (ISO dates)
 
 
 @cached
@@ -58,7 +59,10 @@ def drawn_chart(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain:
         return DrawnChart("", (), notes)
     points = data.spc(raw, org, indicator, grain, site, edition)["points"]
     svg = plot_spc(stored, title=as_meta(indicator, registry.get(indicator)).title, annotations=list(notes) or None)
-    return DrawnChart(svg, tuple(web_actions.point_tips(stored, points)), notes)
+    segment = stored.points["segment"].to_numpy()
+    starts = stored.points["x"].to_numpy()[1:][segment[1:] != segment[:-1]]
+    return DrawnChart(svg, tuple(web_actions.point_tips(stored, points)), notes,
+                      tuple(pd.Timestamp(x).date().isoformat() for x in starts))
 
 
 # --- the trust overview, filtered -----------------------------------------------------------
