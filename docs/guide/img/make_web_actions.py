@@ -6,7 +6,9 @@
 Works on a copy of the warehouse (the demo's is left as it is): adds an analyst account, runs
 `wardwatch serve` on it, signs in through the form with headless Chromium (Debian's chromium,
 as the tests use), hovers a point of ZFV's sepsis chart, then marks action A04 complete through
-the edit form, and writes web-indicator-hover.png and web-actions.png beside this file.
+the edit form, and writes web-indicator-hover.png and web-actions.png beside this file; then
+marks action A02's link to the imaging chart ``rebase`` through the form, runs `wardwatch
+refresh` on the copy and writes web-indicator-rebased.png.
 """
 
 from __future__ import annotations
@@ -70,6 +72,17 @@ def main(db: str) -> None:
             page.wait_for_url(f"{base}/orgs/ZFV/actions?saved=A04#action-A04")
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(HERE / "web-actions.png"))
+
+            # A02 moved the imaging chart for good: mark its link rebase, refresh, look again
+            page.goto(f"{base}/orgs/ZFV/actions/A02/edit")
+            page.fill("#edit-indicators", "imaging_inpatient_scanned_24h:increase:rebase")
+            page.click("form[action='/orgs/ZFV/actions/A02/edit'] button[type=submit]")
+            page.wait_for_url(f"{base}/orgs/ZFV/actions?saved=A02#action-A02")
+            subprocess.run([sys.executable, "-c", "from wardwatch.cli import main; main()", "refresh", "--db",
+                            str(copy)], check=True, env=dict(os.environ))
+            time.sleep(2.5)  # the answer cache trusts a file only once it has settled
+            page.goto(f"{base}/orgs/ZFV/indicators/imaging_inpatient_scanned_24h?grain=month")
+            page.locator("#spc-figure").screenshot(path=str(HERE / "web-indicator-rebased.png"))
             chromium.close()
     finally:
         server.terminate()
