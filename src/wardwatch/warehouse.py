@@ -328,14 +328,35 @@ def ensure_web_tables(raw: duckdb.DuckDBPyConnection) -> None:
         raw.execute(f"CREATE TABLE IF NOT EXISTS {name} ({ddl})")
 
 
+#: How long the web's short connections wait for another process's to close: with ``serve
+#: --workers N`` one worker's sign-in (a write) can meet another's read, which lasts milliseconds.
+BUSY_WAIT_SECONDS = 2.0
+
+
+def connect_waiting(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """``connect_raw``, trying again (10 ms, doubling to 250 ms) while another process holds the
+    file, for at most ``wait`` seconds; then the ``WarehouseBusy`` error."""
+    deadline = time.monotonic() + wait
+    delay = 0.01
+    while True:
+        try:
+            return connect_raw(path, read_only=read_only)
+        except WarehouseBusy:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 @contextlib.contextmanager
-def web_writer(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def web_writer(db: str | Path, wait: float = BUSY_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-write connection to an existing warehouse, with the web tables present,
-    inside one transaction (committed when the block ends, rolled back if it raises)."""
+    inside one transaction (committed when the block ends, rolled back if it raises). Waits up to
+    ``wait`` seconds for another process's connection to close (``WarehouseBusy`` after that)."""
     path = Path(db)
     if not path.exists():
         raise InputError(f"{path}: no such warehouse; load data first (wardwatch load ...) or check --db.")
-    raw = connect_raw(path)
+    raw = connect_waiting(path, read_only=False, wait=wait)
     try:
         ensure_web_tables(raw)
         with transaction(raw):
@@ -345,9 +366,10 @@ def web_writer(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextlib.contextmanager
-def reader(db: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived read-only connection to the warehouse, closed when the block ends."""
-    raw = connect_raw(db, read_only=True)
+def reader(db: str | Path, wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to the warehouse, closed when the block ends (waiting
+    up to ``wait`` seconds for a writer in another process to finish)."""
+    raw = connect_waiting(Path(db), read_only=True, wait=wait)
     try:
         yield raw
     finally:

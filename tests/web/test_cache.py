@@ -34,9 +34,9 @@ def opens(monkeypatch):
     count = {"n": 0}
     real = cache.reader
 
-    def counting(db):
+    def counting(db, **options):
         count["n"] += 1
-        return real(db)
+        return real(db, **options)
 
     monkeypatch.setattr(cache, "reader", counting)
     return count

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from wardwatch.warehouse import reader
+from wardwatch.warehouse import BUSY_WAIT_SECONDS, reader
 
 SETTLE_SECONDS = 2.0
 MAX_ENTRIES = 512
@@ -96,7 +96,7 @@ class Reader:
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         if self._raw is None:
-            self._raw = self._stack.enter_context(reader(self._results.db))
+            self._raw = self._stack.enter_context(reader(self._results.db, wait=BUSY_WAIT_SECONDS))
         return self._raw
 
     def __getattr__(self, name: str) -> Any:
