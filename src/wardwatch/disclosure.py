@@ -318,3 +318,43 @@ def protect_series(
     if total_value is not None:
         return protect_extended(np.column_stack([row, [[total_value]]]), rule, True, False)
     return protect_table(row, rule, row_totals=total, column_totals=False)
+
+
+# --- the one-band rule the board report, the dashboard and the results layer share ---------------
+@dataclass(frozen=True)
+class SmallNumberRule:
+    """Suppress counts ``low <= count <= high`` (default 1–7); ``enabled=False`` shows everything."""
+
+    low: int = 1
+    high: int = 7
+    enabled: bool = True
+
+    def hides(self, count: float | None) -> bool:
+        if not self.enabled or count is None or (isinstance(count, float) and math.isnan(count)):
+            return False
+        return self.low <= count <= self.high
+
+    @property
+    def audience(self) -> str:
+        """Suppression on = a public output (the board report); off = the clinical edition."""
+        return PUBLIC if self.enabled else CLINICAL
+
+    @property
+    def patient_level_charts(self) -> bool:
+        """Charts drawn patient by patient (CUSUM, VLAD) only in the clinical edition."""
+        return self.disclosure().patient_level_charts
+
+    def disclosure(self) -> DisclosureRule:
+        """The same rule as a :class:`wardwatch.disclosure.DisclosureRule` (tables with totals)."""
+        return DisclosureRule(audience=self.audience, low=self.low, high=self.high)
+
+    def describe(self) -> str:
+        if not self.enabled:
+            return "Small-number suppression is switched off for this report (internal use only)."
+        return (
+            f"Counts from {self.low} to {self.high} are suppressed and shown as “{SUPPRESSED}”, "
+            "together with any rate calculated from them, so that individuals cannot be identified. "
+            "Where a total is shown, further counts are hidden (secondary suppression) so that a "
+            "hidden count cannot be worked out by subtraction, and charts drawn patient by patient "
+            "are left out (disclosure control, NHS Digital HES practice)."
+        )

@@ -16,11 +16,11 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
+from wardwatch.disclosure import SmallNumberRule
 from wardwatch.engines import table_names
 from wardwatch.errors import InputError
 from wardwatch.indicators.published import AE_MONTHLY_SOURCE, RTT_SOURCE
 from wardwatch.published import SAMPLES, load_published, sample_path
-from wardwatch.report.format import SmallNumberRule
 from wardwatch.stats.funnel import FunnelResult, funnel
 from wardwatch.stats.spc import SPCResult, spc
 from wardwatch.warehouse import connect_duckdb

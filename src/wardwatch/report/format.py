@@ -1,4 +1,5 @@
-"""Number formatting and the small-number rule for public outputs.
+"""Number formatting for public outputs, under the small-number rule (``SmallNumberRule``, defined
+in :mod:`wardwatch.disclosure` with the rest of the disclosure control and re-exported here).
 
 Small-number rule (docs/design.md "Conventions"): counts from 1 to 7 are shown as "*" in public
 outputs, and so is any rate derived from them (a rate and its denominator would give the count
@@ -9,49 +10,11 @@ Tables published with totals go through :mod:`wardwatch.disclosure` (secondary s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import date
 
-from wardwatch.disclosure import CLINICAL, PUBLIC, SUPPRESSED, DisclosureRule
+from wardwatch.disclosure import SUPPRESSED, SmallNumberRule
 
-
-@dataclass(frozen=True)
-class SmallNumberRule:
-    """Suppress counts ``low <= count <= high`` (default 1–7); ``enabled=False`` shows everything."""
-
-    low: int = 1
-    high: int = 7
-    enabled: bool = True
-
-    def hides(self, count: float | None) -> bool:
-        if not self.enabled or count is None or _isnan(count):
-            return False
-        return self.low <= count <= self.high
-
-    @property
-    def audience(self) -> str:
-        """Suppression on = a public output (the board report); off = the clinical edition."""
-        return PUBLIC if self.enabled else CLINICAL
-
-    @property
-    def patient_level_charts(self) -> bool:
-        """Charts drawn patient by patient (CUSUM, VLAD) only in the clinical edition."""
-        return self.disclosure().patient_level_charts
-
-    def disclosure(self) -> DisclosureRule:
-        """The same rule as a :class:`wardwatch.disclosure.DisclosureRule` (tables with totals)."""
-        return DisclosureRule(audience=self.audience, low=self.low, high=self.high)
-
-    def describe(self) -> str:
-        if not self.enabled:
-            return "Small-number suppression is switched off for this report (internal use only)."
-        return (
-            f"Counts from {self.low} to {self.high} are suppressed and shown as “{SUPPRESSED}”, "
-            "together with any rate calculated from them, so that individuals cannot be identified. "
-            "Where a total is shown, further counts are hidden (secondary suppression) so that a "
-            "hidden count cannot be worked out by subtraction, and charts drawn patient by patient "
-            "are left out (disclosure control, NHS Digital HES practice)."
-        )
+__all__ = ["SUPPRESSED", "SmallNumberRule", "format_count", "format_value"]
 
 
 def _isnan(x: float | None) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from wardwatch.report.meta import IndicatorMeta
+from wardwatch.indicator_meta import IndicatorMeta
 from wardwatch.results.spc_series import TRUST_SITE, _period_end
 from wardwatch.stats.funnel import FunnelResult, funnel
 

@@ -13,7 +13,7 @@ from wardwatch.results import funnels, mortality
 from wardwatch.results.store import read_table
 from wardwatch.stats.cusum import CusumResult
 from wardwatch.stats.funnel import FunnelResult
-from wardwatch.stats.spc import SPCOptions, SPCResult, SUMMARY_COLUMNS
+from wardwatch.stats.spc import SUMMARY_COLUMNS, SPCOptions, SPCResult
 from wardwatch.warehouse import MEASURES_TABLE, RUNS_TABLE, table_exists
 
 POINT_RENAMES = {"period_start": "x", "plot_y": "y", "plot_n": "n"}

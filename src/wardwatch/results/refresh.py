@@ -18,11 +18,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from wardwatch.report.meta import IndicatorMeta
+from wardwatch.errors import InputError
+from wardwatch.indicator_meta import IndicatorMeta
 from wardwatch.results import actions, funnels, mortality, quality, ratings, spc_series
 from wardwatch.results.store import Plan, RunRecord, ensure_tables, plan, record_run, replace_units
 from wardwatch.warehouse import MEASURES_TABLE, connect_raw, table_exists
-from wardwatch.errors import InputError
 
 Progress = Callable[[str], None]
 

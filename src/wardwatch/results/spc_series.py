@@ -32,9 +32,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from wardwatch.disclosure import SmallNumberRule
 from wardwatch.errors import InputError
-from wardwatch.report.format import SmallNumberRule
-from wardwatch.report.meta import IndicatorMeta, metadata_for
+from wardwatch.indicator_meta import IndicatorMeta, metadata_for
 from wardwatch.stats.spc import POINT_COLUMNS, SUMMARY_COLUMNS, spc
 
 SERIES_KEY = ("indicator_id", "org_code", "site_code", "grain")

@@ -44,9 +44,9 @@ from wardwatch.actions.model import (
 )
 from wardwatch.actions.store import plan_from_dict, plan_to_dict
 from wardwatch.errors import InputError
-from wardwatch.results.actions import TABLE, effects_pending, read_plan, replace_plan
-from wardwatch.results.store import read_table
-from wardwatch.web import data, store
+from wardwatch.results.actions import effects_pending, read_plan, replace_plan
+from wardwatch.web import data, pagedata, store
+from wardwatch.web.data import edition
 from wardwatch.web.store import Account
 
 #: the fields of an action a web edit may set (``id`` is fixed once created)
@@ -283,53 +283,10 @@ def listing(raw: duckdb.DuckDBPyConnection, org: str) -> dict:
             "items": items, "findings": findings}
 
 
-def annotations(raw: duckdb.DuckDBPyConnection, org: str, indicator: str) -> list[tuple[Any, str]]:
-    """(start, "A01 starts") for each action linked to ``indicator`` in the stored effects."""
-    rows = read_table(raw, TABLE, "org_code = ? AND indicator_id = ?", [org, indicator])
-    seen = {}
-    for row in rows.sort_values(["start", "action_id"]).itertuples():
-        if pd.notna(row.start):
-            seen.setdefault(row.action_id, (pd.Timestamp(row.start), f"{row.action_id} starts"))
-    return list(seen.values())
-
-
-def point_tips(stored: Any, points: list[dict]) -> list[dict | None]:
-    """For each marker of the chart (its ``data-index``: the stored SPC point's position), what the
-    tooltip says, read from the stored points."""
-    from wardwatch.render.svg import format_value
-
-    percent = stored.options.chart in ("p", "pp")  # as plot_spc labels them
-
-    def shown(value: Any) -> str:
-        if value is None:
-            return "–"
-        return f"{format_value(value, 'percent')} ({value:.4g})" if percent else f"{value:.4g}"
-
-    by_x = {p["x"]: p for p in points}
-    frame = stored.points.reset_index(drop=True)
-    tips: list[dict | None] = []
-    for i, row in frame.iterrows():
-        x = data.clean(row["x"])
-        point = by_x.get(x)
-        if point is None:
-            tips.append(None)
-            continue
-        tips.append({"i": int(i), "x": x, "y": point["y"], "numerator": point["numerator"],
-                     "denominator": point["denominator"], "centre": point["centre"], "lpl": point["lpl"],
-                     "upl": point["upl"], "point_type": point["point_type"] or "",
-                     "segment": data.clean(row.get("segment")),
-                     "text": {"y": "suppressed" if point["y"] is None else shown(point["y"]),
-                              "centre": shown(point["centre"]), "lpl": shown(point["lpl"]),
-                              "upl": shown(point["upl"])}})
-    return tips
-
-
 # --- the routes ------------------------------------------------------------------------------------
 def router(*, reading: Callable, writing: Callable, needs: Callable, render: Callable, chrome: Callable,
            error: Callable, registry: Mapping[str, Any]) -> APIRouter:
     """The routes of this module, using ``create_app``'s connections, sign-in check and rendering."""
-    from wardwatch.web.app import edition
-
     routes = APIRouter()
     viewer = Depends(needs("viewer"))
     editor = Depends(needs("analyst"))
@@ -499,18 +456,13 @@ def router(*, reading: Callable, writing: Callable, needs: Callable, render: Cal
     @routes.get("/orgs/{org}/indicators/{indicator}/chart.svg", include_in_schema=False)
     def chart_svg(request: Request, org: str, indicator: str, user: Account = viewer,
                   grain: str = "month", site: str | None = None) -> Response:
-        from wardwatch.render.results import plot_spc
-        from wardwatch.report.meta import as_meta
-
         if grain not in ("month", "week"):
             return error(request, 422, "grain: month or week")
-        meta = as_meta(indicator, registry.get(indicator))
         with reading() as raw:
-            stored = data.spc_result(raw, org, indicator, grain, site or None, edition(user))
-            notes = annotations(raw, org, indicator)
-        if stored is None:
+            drawn = pagedata.drawn_chart(raw, org, indicator, grain, site or None, edition(user), registry)
+        if not drawn.svg:
             return error(request, 404, "nothing charted for this series")
-        svg = plot_spc(stored, title=meta.title, annotations=notes or None)
+        svg = drawn.svg
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{org}_{indicator}_{grain}{'_' + site if site else ''}.svg")
         return Response(svg, media_type="image/svg+xml",
                         headers={"Content-Disposition": f'attachment; filename="{name}"',

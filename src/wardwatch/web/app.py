@@ -35,6 +35,7 @@ from wardwatch.warehouse import web_writer
 from wardwatch.web import actions as web_actions
 from wardwatch.web import apidoc, assets, data, pagedata, pages, store, ui, watchlists
 from wardwatch.web.cache import Results
+from wardwatch.web.data import edition
 from wardwatch.web.store import Account
 
 SESSION_COOKIE = "ww_session"
@@ -48,10 +49,6 @@ class Unauthorised(Exception):
 
 class Forbidden(Exception):
     """Signed in, but the role is not enough (403)."""
-
-
-def edition(user: Account) -> str:
-    return "clinical" if user.at_least("analyst") else "public"
 
 
 #: the header's menu
@@ -70,7 +67,7 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
         frontend = assets.frontend_dir()
     lock = threading.RLock()
     if registry is None:
-        from wardwatch.report.meta import load_registry
+        from wardwatch.indicator_meta import load_registry
 
         registry = load_registry()
     env = Environment(loader=PackageLoader("wardwatch.web", "templates"), autoescape=True)
@@ -364,7 +361,7 @@ def create_app(db: Path, *, secure_cookies: bool = True, registry: Mapping[str, 
     def indicator_page(request: Request, org: str, indicator: str, user: Account = viewer,
                        grain: str = Query("month", pattern="^(month|week)$"),
                        site: str | None = None) -> HTMLResponse:
-        from wardwatch.report.meta import as_meta
+        from wardwatch.indicator_meta import as_meta
 
         meta = as_meta(indicator, registry.get(indicator))
         with reading() as raw:

@@ -14,8 +14,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from wardwatch.report.format import SmallNumberRule
-from wardwatch.report.meta import as_meta
+from wardwatch.disclosure import SmallNumberRule
+from wardwatch.indicator_meta import as_meta
 from wardwatch.report.sections import trust_name
 from wardwatch.results import read
 from wardwatch.results.actions import read_plan
@@ -23,6 +23,12 @@ from wardwatch.results.ratings import read_history
 from wardwatch.results.store import read_table
 from wardwatch.warehouse import table_exists
 from wardwatch.web.cache import cached
+from wardwatch.web.store import Account
+
+
+def edition(user: Account) -> str:
+    """The edition a signed-in account sees: ``clinical`` from analyst up, else ``public``."""
+    return "clinical" if user.at_least("analyst") else "public"
 
 
 class NotFound(LookupError):

@@ -16,10 +16,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from wardwatch.disclosure import SmallNumberRule
+from wardwatch.indicator_meta import IndicatorMeta, as_meta
 from wardwatch.ratings.model import SERVICES
-from wardwatch.report.format import SmallNumberRule
-from wardwatch.report.meta import IndicatorMeta, as_meta
 from wardwatch.results import read
+from wardwatch.results.actions import TABLE as EFFECTS_TABLE
 from wardwatch.results.funnels import as_result
 from wardwatch.results.read import StoredMortality
 from wardwatch.results.store import read_table
@@ -50,19 +51,59 @@ def drawn_chart(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain:
     """The stored series drawn once (drawing the SVG was three quarters of the page's work); no
     chart when the series has no SPC (too few points, or not an SPC measure)."""
     from wardwatch.render.results import plot_spc
-    from wardwatch.web import actions as web_actions
     from wardwatch.web import data
 
     stored = data.spc_result(raw, org, indicator, grain, site, edition)
-    notes = tuple(web_actions.annotations(raw, org, indicator))
+    notes = tuple(annotations(raw, org, indicator))
     if stored is None:
         return DrawnChart("", (), notes)
     points = data.spc(raw, org, indicator, grain, site, edition)["points"]
     svg = plot_spc(stored, title=as_meta(indicator, registry.get(indicator)).title, annotations=list(notes) or None)
     segment = stored.points["segment"].to_numpy()
     starts = stored.points["x"].to_numpy()[1:][segment[1:] != segment[:-1]]
-    return DrawnChart(svg, tuple(web_actions.point_tips(stored, points)), notes,
+    return DrawnChart(svg, tuple(point_tips(stored, points)), notes,
                       tuple(pd.Timestamp(x).date().isoformat() for x in starts))
+
+
+def annotations(raw: duckdb.DuckDBPyConnection, org: str, indicator: str) -> list[tuple[Any, str]]:
+    """(start, "A01 starts") for each action linked to ``indicator`` in the stored effects."""
+    rows = read_table(raw, EFFECTS_TABLE, "org_code = ? AND indicator_id = ?", [org, indicator])
+    seen = {}
+    for row in rows.sort_values(["start", "action_id"]).itertuples():
+        if pd.notna(row.start):
+            seen.setdefault(row.action_id, (pd.Timestamp(row.start), f"{row.action_id} starts"))
+    return list(seen.values())
+
+
+def point_tips(stored: Any, points: list[dict]) -> list[dict | None]:
+    """For each marker of the chart (its ``data-index``: the stored SPC point's position), what the
+    tooltip says, read from the stored points."""
+    from wardwatch.render.svg import format_value
+
+    percent = stored.options.chart in ("p", "pp")  # as plot_spc labels them
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return "–"
+        return f"{format_value(value, 'percent')} ({value:.4g})" if percent else f"{value:.4g}"
+
+    by_x = {p["x"]: p for p in points}
+    frame = stored.points.reset_index(drop=True)
+    tips: list[dict | None] = []
+    for i, row in frame.iterrows():
+        x = clean(row["x"])
+        point = by_x.get(x)
+        if point is None:
+            tips.append(None)
+            continue
+        tips.append({"i": int(i), "x": x, "y": point["y"], "numerator": point["numerator"],
+                     "denominator": point["denominator"], "centre": point["centre"], "lpl": point["lpl"],
+                     "upl": point["upl"], "point_type": point["point_type"] or "",
+                     "segment": clean(row.get("segment")),
+                     "text": {"y": "suppressed" if point["y"] is None else shown(point["y"]),
+                              "centre": shown(point["centre"]), "lpl": shown(point["lpl"]),
+                              "upl": shown(point["upl"])}})
+    return tips
 
 
 # --- the trust overview, filtered -----------------------------------------------------------

@@ -42,8 +42,8 @@ def register(app: FastAPI, *, reading: Callable, writing: Callable, needs: Calla
     @app.get("/indicators/{indicator}/funnel", response_class=HTMLResponse, include_in_schema=False)
     def funnel_page(request: Request, indicator: str, user: Account = viewer, grain: str | None = None,
                     period: str | None = None, org: str | None = None) -> HTMLResponse:
+        from wardwatch.indicator_meta import as_meta
         from wardwatch.render.results import plot_funnel
-        from wardwatch.report.meta import as_meta
 
         context = chrome(request, user)
         meta = as_meta(indicator, registry.get(indicator))
