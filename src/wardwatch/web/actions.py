@@ -345,30 +345,32 @@ def router(*, reading: Callable, writing: Callable, needs: Callable, render: Cal
 
     @routes.post("/api/v1/orgs/{org}/actions", summary="Add an action (analyst, clinician, admin)")
     async def api_create(request: Request, org: str, user: Account = editor) -> Response:
-        if not same_site(request, request.headers.get("x-csrf-token")):
-            return error(request, 403, "send the session's CSRF token in X-CSRF-Token (or use a bearer token)")
-        try:
-            body = await json_body(request)
-            with writing() as raw:
-                saved = save(raw, user, org, None, None, body)
-        except NoPlan as exc:
-            return error(request, 404, str(exc))
-        except Invalid as exc:
-            return unprocessable(exc)
+        saved = await api_save(request, user, org, None, None)
+        if isinstance(saved, Response):
+            return saved
         location = f"/api/v1/orgs/{quote(org, safe='')}/actions/{quote(saved['id'], safe='')}"
         return JSONResponse(saved, status_code=201, headers={"ETag": etag(saved), "Location": location})
 
     @routes.patch("/api/v1/orgs/{org}/actions/{action_id}", summary="Change an action (If-Match its ETag)")
     async def api_update(request: Request, org: str, action_id: str, user: Account = editor) -> Response:
+        expected = request.headers.get("if-match", "").strip()
+        if not expected and same_site(request, request.headers.get("x-csrf-token")):
+            return error(request, 428, "send If-Match with the action's ETag (GET the action first)")
+        saved = await api_save(request, user, org, expected or None, action_id)
+        if isinstance(saved, Response):
+            return saved
+        return JSONResponse(saved, headers={"ETag": etag(saved)})
+
+    async def api_save(request: Request, user: Account, org: str, expected: str | None,
+                       action_id: str | None) -> dict | Response:
+        """The API's create and change: the CSRF check, then ``save``; an error answer or the
+        saved action."""
         if not same_site(request, request.headers.get("x-csrf-token")):
             return error(request, 403, "send the session's CSRF token in X-CSRF-Token (or use a bearer token)")
-        expected = request.headers.get("if-match", "").strip()
-        if not expected:
-            return error(request, 428, "send If-Match with the action's ETag (GET the action first)")
         try:
             body = await json_body(request)
             with writing() as raw:
-                saved = save(raw, user, org, expected, action_id, body)
+                return save(raw, user, org, expected, action_id, body)
         except NoPlan as exc:
             return error(request, 404, str(exc))
         except Stale as exc:
@@ -376,7 +378,6 @@ def router(*, reading: Callable, writing: Callable, needs: Callable, render: Cal
                                  "current": exc.current}, status_code=412, headers={"ETag": etag(exc.current)})
         except Invalid as exc:
             return unprocessable(exc)
-        return JSONResponse(saved, headers={"ETag": etag(saved)})
 
     # -- pages ------------------------------------------------------------------------------
     def plan_page(request: Request, org: str, user: Account, status: int = 200, *, form: dict | None = None,
