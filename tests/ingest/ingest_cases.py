@@ -3,12 +3,15 @@
 Each case is CSV text (header + data rows) and ``expected``: data row number (1-based, header not
 counted) -> reason code, written by hand from the rules in docs/data-contracts.md. Rows not in
 ``expected`` must load. Comments say which rule each bad row breaks (and, where a row breaks
-several, why the first in rule order wins).
+several, why the first in rule order wins). Also ``query_rows``, the read-back the load tests share.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
 
 
 @dataclass(frozen=True)
@@ -279,3 +282,12 @@ P15,ZFV,ZFV01,2019-01-01 10:00,2019-01-02 12:00,60,M,elective,other,0,2,0
 )
 
 CASES: dict[str, Case] = {c.dataset: c for c in (ED, SEPSIS, IMAGING, TRAINING, IRMER, STAFFING, ADMISSIONS)}
+
+
+def query_rows(db: Path, sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the warehouse file ``db``, read-only (the connection closed after)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import ibis
 import pytest
+from ingest_cases import query_rows as _rows
 
 from wardwatch.contracts.timezones import to_utc, transitions
 from wardwatch.errors import InputError
@@ -91,14 +92,6 @@ def loaded(tmp_path_factory) -> tuple[Path, object]:
     db = root / "wh.duckdb"
     report = load(folder, db)
     return db, report
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from ingest_cases import query_rows as _rows
 
 from wardwatch.ingest import load
 
@@ -28,14 +28,6 @@ ROWS = [
     # blank modality AND a bad course code: the earlier rule (unknown_code) is its one reason
     "T5,ST2,ZFV,nursing,Staff nurse,juggling,,2017-04-01,,",
 ]
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_blank_modality_on_irmer_row_is_quarantined_with_reason(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import duckdb
 import pytest
+from ingest_cases import query_rows as _rows
 
 from wardwatch.errors import InputError
 from wardwatch.ingest import load
@@ -29,14 +29,6 @@ def ecds_folder(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(EXAMPLE, folder / EXAMPLE.name)
     return folder
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_example_file_is_cp1252_with_non_ascii_bytes() -> None:

@@ -14,9 +14,9 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
+from ingest_cases import query_rows as _rows
 
 from wardwatch.errors import InputError
 from wardwatch.indicators.engine import compute_measures
@@ -36,14 +36,6 @@ def _folder(tmp_path: Path, example: Path) -> Path:
     folder.mkdir()
     shutil.copy(example, folder / example.name)
     return folder
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _measure(db: Path, indicator: str, level: str = "trust") -> dict:
