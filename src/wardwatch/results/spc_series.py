@@ -331,8 +331,9 @@ AS_OF_COLUMNS = (*SERIES_KEY, "edition", "as_of", "latest_period", "n_points", "
 def as_of_dates(last_end: pd.Series) -> pd.DataFrame:
     """For each latest period end: the month end on or after it and the ``AS_OF_MONTHS`` month
     ends before that (columns ``last_end``, ``as_of``)."""
-    current = pd.Series(pd.to_datetime(last_end.unique())) + pd.offsets.MonthEnd(0)
-    frames = [pd.DataFrame({"last_end": last_end.unique(), "as_of": current - pd.offsets.MonthEnd(k)})
+    ends = pd.Series(pd.to_datetime(last_end.unique()))
+    current = ends + pd.offsets.MonthEnd(0)
+    frames = [pd.DataFrame({"last_end": ends, "as_of": current - pd.offsets.MonthEnd(k)})
               for k in range(AS_OF_MONTHS + 1)]
     out = pd.concat(frames, ignore_index=True)
     out["as_of"] = out["as_of"].astype("datetime64[us]")

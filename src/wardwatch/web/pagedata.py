@@ -27,7 +27,8 @@ from wardwatch.results.store import read_table
 from wardwatch.vocabulary import KEY_QUESTION_LABELS
 from wardwatch.warehouse import ORGANISATIONS_TABLE, QUARANTINE_TABLE, RUNS_TABLE, table_exists
 from wardwatch.web.cache import cached
-from wardwatch.web.data import NotFound, clean, org_codes, records, require_indicator, require_org
+from wardwatch.web.data import NotFound, clean, org_codes, records, require_indicator, require_org, spc_result
+from wardwatch.web.data import spc as stored_spc
 
 GRAINS = ("month", "week")
 
@@ -51,13 +52,12 @@ def drawn_chart(raw: duckdb.DuckDBPyConnection, org: str, indicator: str, grain:
     """The stored series drawn once (drawing the SVG was three quarters of the page's work); no
     chart when the series has no SPC (too few points, or not an SPC measure)."""
     from wardwatch.render.results import plot_spc
-    from wardwatch.web import data
 
-    stored = data.spc_result(raw, org, indicator, grain, site, edition)
+    stored = spc_result(raw, org, indicator, grain, site, edition)
     notes = tuple(annotations(raw, org, indicator))
     if stored is None:
         return DrawnChart("", (), notes)
-    points = data.spc(raw, org, indicator, grain, site, edition)["points"]
+    points = stored_spc(raw, org, indicator, grain, site, edition)["points"]
     svg = plot_spc(stored, title=as_meta(indicator, registry.get(indicator)).title, annotations=list(notes) or None)
     segment = stored.points["segment"].to_numpy()
     starts = stored.points["x"].to_numpy()[1:][segment[1:] != segment[:-1]]
